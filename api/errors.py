@@ -1,0 +1,135 @@
+"""Every error the service returns, in one JSON shape with a Russian and a Kazakh message.
+
+{"error": {"code": "invalid_k", "message_ru": "...", "message_kk": "...", "message": "ru\\nkk"}}
+Validation errors are mapped from the field that failed to a stable code; nothing leaks a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from assistant.errors import QuestionError, UnknownClause, ZangerError
+from assistant.settings import Settings
+
+from .schemas import CLAUSE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS
+
+log = logging.getLogger("zanger.api")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    503: "not_ready",
+}
+
+
+def messages(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Error code -> (Russian, Kazakh) message, with the limits of `settings` filled in."""
+    n, k = settings.max_question_chars, settings.max_k
+    return {
+        "question_missing": ("Не задан вопрос: поле «question» обязательно.", "Сұрақ берілмеген: «question» өрісі міндетті."),
+        "question_empty": ("Вопрос пуст: напишите, что вы хотите узнать.", "Сұрақ бос: не білгіңіз келетінін жазыңыз."),
+        "question_too_long": (
+            f"Вопрос слишком длинный: допустимо не более {n} символов.",
+            f"Сұрақ тым ұзын: {n} таңбадан аспауы керек.",
+        ),
+        "question_type": ("Вопрос должен быть текстом.", "Сұрақ мәтін болуы керек."),
+        "invalid_k": (
+            f"Число положений k должно быть целым числом от 1 до {k}.",
+            f"Ережелер саны k 1-ден {k}-ге дейінгі бүтін сан болуы керек.",
+        ),
+        "invalid_lang": ("Язык должен быть ru или kk.", "Тіл ru немесе kk болуы керек."),
+        "invalid_session_id": (
+            f"Идентификатор разговора должен быть строкой не длиннее {SESSION_ID_MAX_CHARS} символов.",
+            f"Әңгіме идентификаторы {SESSION_ID_MAX_CHARS} таңбадан аспайтын жол болуы керек.",
+        ),
+        "invalid_clause_id": (
+            f"Неверный идентификатор положения: ожидается вид «regulation.p10», не длиннее {CLAUSE_ID_MAX_CHARS} символов.",
+            f"Ереже идентификаторы қате: «regulation.p10» түрінде, {CLAUSE_ID_MAX_CHARS} таңбадан аспауы керек.",
+        ),
+        "invalid_parallel": ("Параметр parallel должен быть true или false.", "parallel параметрі true немесе false болуы керек."),
+        "malformed_json": ("Тело запроса — не корректный JSON.", "Сұрау денесі дұрыс JSON емес."),
+        "invalid_body": (
+            'Тело запроса должно быть JSON-объектом вида {"question": "..."}.',
+            'Сұрау денесі {"question": "..."} түріндегі JSON-нысан болуы керек.',
+        ),
+        "invalid_request": ("Неверный запрос.", "Сұрау қате."),
+        "bad_request": ("Неверный запрос.", "Сұрау қате."),
+        "not_found": ("Такого адреса нет.", "Мұндай мекенжай жоқ."),
+        "method_not_allowed": ("Этот метод не поддерживается по этому адресу.", "Бұл мекенжайда бұл әдіс қолданылмайды."),
+        "body_too_large": (
+            f"Запрос слишком большой: допустимо не более {settings.max_body_bytes} байт.",
+            f"Сұрау тым үлкен: {settings.max_body_bytes} байттан аспауы керек.",
+        ),
+        "not_ready": ("Сервис ещё не готов: индекс не загружен.", "Қызмет әлі дайын емес: индекс жүктелмеген."),
+        "internal_error": ("Внутренняя ошибка сервиса.", "Қызметтің ішкі қатесі."),
+    }
+
+
+def error_response(status: int, code: str, message_ru: str, message_kk: str, headers: dict | None = None) -> JSONResponse:
+    """The one error shape."""
+    body = {"error": {"code": code, "message_ru": message_ru, "message_kk": message_kk, "message": f"{message_ru}\n{message_kk}"}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def validation_code(error: dict) -> tuple[str, str]:
+    """One pydantic/FastAPI error -> (public code, message key).
+
+    Example: {"loc": ("body", "k"), "type": "less_than_equal"} -> ("invalid_k", "invalid_k").
+    """
+    loc, kind = tuple(error.get("loc", ())), error.get("type", "")
+    if kind == "json_invalid":
+        return "malformed_json", "malformed_json"
+    field = loc[1] if len(loc) > 1 and isinstance(loc[1], str) else None
+    if loc[:1] == ("body",) and field is None:
+        return "invalid_body", "invalid_body"
+    if field == "question":
+        key = {"missing": "question_missing", "string_too_short": "question_empty", "string_too_long": "question_too_long"}
+        return "invalid_question", key.get(kind, "question_type")
+    if field in ("k", "lang", "session_id", "clause_id", "parallel"):
+        return f"invalid_{field}", f"invalid_{field}"
+    return "invalid_request", "invalid_request"
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Register the handlers that turn every failure into the error shape."""
+    texts = messages(settings)
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        code, key = validation_code(errors[0]) if errors else ("invalid_request", "invalid_request")
+        # A body that is not JSON at all is a syntax error (400); a JSON body with wrong values is 422.
+        status = 400 if code == "malformed_json" else 422
+        return error_response(status, code, *texts[key])
+
+    async def on_question(request: Request, exc: QuestionError) -> JSONResponse:
+        return error_response(422, "invalid_question", exc.message_ru, exc.message_kk)
+
+    async def on_unknown_clause(request: Request, exc: UnknownClause) -> JSONResponse:
+        return error_response(404, "unknown_clause", exc.message_ru, exc.message_kk)
+
+    async def on_unavailable(request: Request, exc: ZangerError) -> JSONResponse:
+        # Index or encoder trouble at request time: the service cannot answer, the request was fine.
+        log.error("service unavailable: %s", exc)
+        return error_response(503, "not_ready", exc.message_ru, exc.message_kk)
+
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        ru, kk = texts.get(code, texts["invalid_request"])
+        return error_response(exc.status_code, code, ru, kk, headers=getattr(exc, "headers", None))
+
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", *texts["internal_error"])
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(QuestionError, on_question)
+    app.add_exception_handler(UnknownClause, on_unknown_clause)
+    app.add_exception_handler(ZangerError, on_unavailable)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

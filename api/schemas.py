@@ -1,0 +1,124 @@
+"""The HTTP contract: request and response bodies as pydantic models, so /docs and validation agree.
+
+Response models forbid extra keys: the OpenAPI schema then describes the JSON exactly, and a
+field added to `Answer.to_dict()` without being added here fails loudly in the tests.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.settings import Settings
+
+Lang = Literal["ru", "kk"]
+CLAUSE_ID_PATTERN = r"^[a-z]+\.[a-z0-9.]+$"
+CLAUSE_ID_MAX_CHARS = 64
+SESSION_ID_MAX_CHARS = 128
+
+
+def ask_request_model(settings: Settings) -> type[BaseModel]:
+    """The POST /ask body, with the limits of `settings` written into its schema."""
+
+    class AskRequest(BaseModel):
+        """A question, optionally continuing a conversation."""
+
+        # Strict: "5" is not a number and 1 is not a question; wrong types are refused, not coerced.
+        model_config = ConfigDict(strict=True, json_schema_extra={"examples": [{"question": "Кто возглавляет прокуратуру района?"}]})
+
+        question: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=settings.max_question_chars,
+                description="The question in Russian or Kazakh. Questions without words, or in another "
+                "language, are refused with 422 invalid_question.",
+            ),
+        ]
+        session_id: Annotated[
+            str | None,
+            Field(
+                max_length=SESSION_ID_MAX_CHARS,
+                description="The conversation to continue; omit, null or an unknown/expired id starts a new one.",
+            ),
+        ] = None
+        lang: Annotated[Lang | None, Field(description="Answer language; null: detected from the question.")] = None
+        k: Annotated[
+            int, Field(ge=1, le=settings.max_k, description="How many clauses to return.")
+        ] = settings.default_k
+
+    return AskRequest
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClauseFields(_Contract):
+    """One clause of the act in one language, with its citation in that language."""
+
+    id: str = Field(examples=["regulation.p10"])
+    document: Literal["order", "regulation"]
+    point: int = Field(description="0 for the title, preamble and signature")
+    subpoint: int | None
+    list: int | None = Field(description="1, or 2 for the duties of regulation point 8")
+    chapter: int | None
+    lang: Lang
+    citation: str = Field(examples=["пункт 10 Положения", "Ереженің 10-тармағы"])
+    text: str
+    context: str | None = Field(description="The lead-in of a subpoint's list, else null")
+
+
+class HitOut(ClauseFields):
+    """A clause put forward for a question."""
+
+    score: float
+
+
+class AskResponse(_Contract):
+    """`Answer.to_dict()` plus the session id to send with the next question."""
+
+    question: str
+    lang: Lang
+    abstained: bool = Field(description="True: the act does not answer the question; hits are only possibly related")
+    answer: str
+    confidence: float = Field(ge=0, le=1, description="Estimated probability that the act answers the question")
+    followup: bool = Field(description="Earlier turns of the conversation were used to understand the question")
+    hits: list[HitOut] = Field(description="Best first, all in `lang`")
+    session_id: str
+
+
+class ClauseResponse(ClauseFields):
+    """GET /clauses/{id}: the clause, and with parallel=true the same clause in the other language."""
+
+    parallel: ClauseFields | None = Field(description="The clause in the other language when parallel=true, else null")
+
+
+class IndexInfo(_Contract):
+    """What the loaded index was built from and when."""
+
+    corpus_hash: str
+    clause_count: int
+    built_at: str | None
+    encoder: str
+    dim: int
+
+
+class HealthResponse(_Contract):
+    status: Literal["ok"]
+    ready: bool
+    encoder: str
+    act: str | None
+    index: IndexInfo
+    sessions: int = Field(description="Conversations currently kept in memory")
+
+
+class ErrorDetail(_Contract):
+    code: str = Field(examples=["invalid_question"])
+    message_ru: str
+    message_kk: str
+    message: str = Field(description="Both messages, Russian first, separated by a newline")
+
+
+class ErrorResponse(_Contract):
+    error: ErrorDetail

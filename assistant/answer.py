@@ -1,0 +1,119 @@
+"""Answer composition: ranked clauses -> a short cited answer in the question's language."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .citation import capitalize
+from .clause import Clause
+
+_TEXTS = {
+    "ru": {
+        "found": "{citation}:\n«{text}»",
+        "related": "Связанные положения:",
+        "abstain": "В приказе № 127 и утверждённом им Положении ответа на этот вопрос нет.",
+        "maybe": "Возможно, к вопросу относятся:",
+    },
+    "kk": {
+        "found": "{citation}:\n«{text}»",
+        "related": "Қатысты ережелер:",
+        "abstain": "№ 127 бұйрықта және ол бекіткен Ережеде бұл сұраққа жауап жоқ.",
+        "maybe": "Сұраққа қатысы болуы мүмкін:",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A clause put forward for a question, with its citation in the question's language."""
+
+    clause: Clause
+    citation: str
+    score: float
+
+    @property
+    def quote(self) -> str:
+        """The clause as quoted: a subpoint is shown after its list's lead-in."""
+        clause = self.clause
+        if clause.subpoint is not None and clause.lead_in:
+            return f"{clause.lead_in} … {clause.subpoint}) {clause.text}"
+        return clause.text
+
+    def to_dict(self) -> dict:
+        c = self.clause
+        return {
+            "id": c.id,
+            "document": c.document,
+            "point": c.point,
+            "subpoint": c.subpoint,
+            "list": c.list,
+            "chapter": c.chapter,
+            "lang": c.lang,
+            "citation": self.citation,
+            "text": c.text,
+            "score": round(float(self.score), 6),
+            "context": c.lead_in if c.subpoint is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the user gets: the answer text and the clauses behind it, best first, all in `lang`."""
+
+    question: str
+    lang: str
+    abstained: bool
+    answer: str
+    hits: tuple[Hit, ...]
+    confidence: float = 1.0  # P(the act answers the question), from the abstention model
+    followup: bool = False  # earlier turns were used to understand the question
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "abstained": self.abstained,
+            "answer": self.answer,
+            "confidence": round(float(self.confidence), 4),
+            "followup": self.followup,
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+def overlaps(a: Clause, b: Clause) -> bool:
+    """Does one clause contain the other (a point and its list or subpoint, a list and its subpoint)?"""
+    if a.point_id != b.point_id or a.id == b.id:
+        return a.id == b.id
+    if a.level == "point" or b.level == "point":
+        return True
+    if a.level == "list" or b.level == "list":
+        return a.list == b.list
+    return False
+
+
+def select_hits(ranked: Sequence[Hit], k: int) -> tuple[Hit, ...]:
+    """The top `k` hits with no clause repeated inside another already shown."""
+    chosen: list[Hit] = []
+    for hit in ranked:
+        if not any(overlaps(hit.clause, shown.clause) for shown in chosen):
+            chosen.append(hit)
+        if len(chosen) == k:
+            break
+    return tuple(chosen)
+
+
+def compose(lang: str, hits: Sequence[Hit], abstained: bool) -> str:
+    """The answer text: the best clause quoted with its citation, or a plain "the act does not say"."""
+    texts = _TEXTS[lang]
+    if abstained:
+        lines = [texts["abstain"]]
+        if hits:
+            lines.append(texts["maybe"] + " " + "; ".join(hit.citation for hit in hits[:3]) + ".")
+        return "\n".join(lines)
+    if not hits:
+        return texts["abstain"]
+    best = hits[0]
+    lines = [texts["found"].format(citation=capitalize(best.citation), text=best.quote)]
+    if len(hits) > 1:
+        lines.append(texts["related"] + " " + "; ".join(hit.citation for hit in hits[1:]) + ".")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Citations as a lawyer writes them: "подпункт 3) пункта 8 Положения", "Ереженің 10-тармағы"."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .clause import Clause
+
+_PARTS = {
+    "ru": {"title": "наименование {doc}", "preamble": "преамбула {doc}", "signature": "подпись и реквизиты {doc}"},
+    "kk": {"title": "{doc} атауы", "preamble": "{doc} кіріспесі", "signature": "{doc} қолтаңбасы мен деректемелері"},
+}
+
+
+@dataclass(frozen=True)
+class CitationStyle:
+    """How one act names its documents (genitive) and the lists of a point, per language."""
+
+    documents: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {
+            "order": {"ru": "приказа", "kk": "Бұйрықтың"},
+            "regulation": {"ru": "Положения", "kk": "Ереженің"},
+        }
+    )
+    # {"regulation.p8": {"2": {"ru": "обязанности", "kk": "міндеттері"}}}
+    list_labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    def render(self, clause: Clause, lang: str | None = None) -> str:
+        """A clause's citation in `lang` (default: the clause's own language).
+
+        Example: regulation.p8.l2.s3 in "ru" -> "подпункт 3) пункта 8 Положения (обязанности)".
+        """
+        lang = lang or clause.lang
+        doc = self.documents[clause.document][lang]
+        if clause.part is not None:
+            return _PARTS[lang][clause.part].format(doc=doc)
+        label = self._list_label(clause, lang)
+        suffix = f" ({label})" if label else ""
+        if lang == "kk":
+            if clause.subpoint is not None:
+                return f"{doc} {clause.point}-тармағының {clause.subpoint}) тармақшасы{suffix}"
+            return f"{doc} {clause.point}-тармағы{suffix}"
+        if clause.subpoint is not None:
+            return f"подпункт {clause.subpoint}) пункта {clause.point} {doc}{suffix}"
+        return f"пункт {clause.point} {doc}{suffix}"
+
+    def _list_label(self, clause: Clause, lang: str) -> str | None:
+        if clause.list is None or clause.lists < 2:
+            return None
+        labels = self.list_labels.get(clause.point_id, {}).get(str(clause.list))
+        if labels:
+            return labels[lang]
+        return f"перечень {clause.list}" if lang == "ru" else f"{clause.list}-тізбе"
+
+
+def capitalize(citation: str) -> str:
+    """Upper-case the first letter, for a citation that opens a sentence."""
+    return citation[:1].upper() + citation[1:]

@@ -1,0 +1,134 @@
+"""Command line: `zanger ask | index | eval | serve`. The only place, with `api/`, that reads paths and the environment."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+from .errors import ZangerError
+from .settings import Settings
+
+_LABELS = {
+    "ru": {"related": "Связанные положения:", "maybe": "Возможно, относятся к вопросу:", "act": "Источник"},
+    "kk": {"related": "Қатысты ережелер:", "maybe": "Сұраққа қатысы болуы мүмкін:", "act": "Дереккөз"},
+}
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(index_dir=getattr(args, "index_dir", None), encoder=getattr(args, "encoder", None))
+
+
+def _shorten(text: str, width: int = 160) -> str:
+    return textwrap.shorten(" ".join(text.split()), width=width, placeholder=" …")
+
+
+def format_answer(answer, act_title: str) -> str:
+    """The answer as a person reads it in a terminal."""
+    labels = _LABELS[answer.lang]
+    if answer.abstained:
+        lines = [answer.answer.splitlines()[0]]
+        if answer.hits:
+            lines += ["", labels["maybe"]]
+            lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in answer.hits]
+        return "\n".join(lines)
+    best, *related = answer.hits
+    lines = [f"{best.citation[:1].upper()}{best.citation[1:]}:", f"«{best.quote}»"]
+    if related:
+        lines += ["", labels["related"]]
+        lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in related]
+    lines += ["", f"{labels['act']}: {act_title}"]
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    from .assistant import Assistant
+
+    assistant = Assistant.load(_settings(args), progress=sys.stderr.isatty())
+    answer = assistant.ask(args.question, lang=args.lang, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer, assistant.act.meta["title"][answer.lang]))
+    return 0
+
+
+def cmd_index(args) -> int:
+    from .assistant import build
+    from .corpus import load_act
+    from .encoders import load_encoder
+
+    settings = _settings(args)
+    manifest = build(load_act(settings.act_dir), load_encoder(settings.encoder), settings, progress=not args.quiet)
+    print(
+        f"index: {settings.index_dir} — {manifest['clause_count']} clauses, "
+        f"encoder {manifest['encoder']} ({manifest['dim']}-d), corpus {manifest['corpus_hash']}"
+    )
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(args)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import main as eval_main
+
+    return eval_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zanger",
+        description="Ask Order No. 127 of the Prosecutor General of Kazakhstan and its Regulation, in Russian or Kazakh.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("--index-dir", help="index directory (default: $ZANGER_INDEX_DIR or index/ of the checkout)")
+        p.add_argument("--encoder", help='"e5" (default, bundled), "st:NAME_OR_PATH" (sentence-transformers) or "hashing"')
+        return p
+
+    ask = common(sub.add_parser("ask", help="answer a question with cited clauses"))
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=5, help="clauses to return (1-20, default 5)")
+    ask.add_argument("--lang", choices=["ru", "kk"], help="answer language (default: detected)")
+    ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
+    ask.set_defaults(func=cmd_ask)
+
+    index = common(sub.add_parser("index", help="(re)build the index atomically"))
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(func=cmd_index)
+
+    serve = common(sub.add_parser("serve", help="start the HTTP API and web chat"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    evaluate = common(sub.add_parser("eval", help="retrieval-quality evaluation on the development set"))
+    evaluate.add_argument("--fit", action="store_true", help="fit fusion weights and abstention, write assistant/params.json")
+    evaluate.add_argument("--report", default=None, help="where to write the markdown report (default eval/report.md)")
+    evaluate.add_argument("--eval-dir", help="development set folder (default: eval/ of the checkout)")
+    evaluate.add_argument("--no-significance", action="store_true", help="skip the paired randomization tests")
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ZangerError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

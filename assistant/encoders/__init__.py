@@ -1,0 +1,35 @@
+"""Encoders: "e5" (bundled, default), "st:NAME_OR_PATH" (sentence-transformers), "hashing[:DIM]" (tests)."""
+from __future__ import annotations
+
+from ..errors import EncoderUnavailable
+from .base import Encoder
+from .hashing import HashingEncoder
+
+SPECS = ("e5", "st:NAME_OR_PATH", "hashing", "hashing:DIM")
+
+__all__ = ["SPECS", "Encoder", "HashingEncoder", "load_encoder"]
+
+
+def load_encoder(spec: str = "e5") -> Encoder:
+    """An encoder from its spec: "e5" | "st:NAME_OR_PATH" | "hashing" | "hashing:DIM".
+
+    Backends are imported only when chosen, so sentence-transformers (and torch) stay optional.
+    """
+    spec = (spec or "e5").strip()
+    if spec == "e5":
+        from .e5 import E5Encoder
+
+        return E5Encoder()
+    if spec.startswith("st:") and spec[3:].strip():
+        from .sentence_transformers import SentenceTransformerEncoder
+
+        return SentenceTransformerEncoder(spec[3:].strip())
+    if spec == "hashing":
+        return HashingEncoder()
+    if spec.startswith("hashing:") and spec[8:].isdigit() and 2 <= int(spec[8:]) <= 65536:
+        return HashingEncoder(int(spec[8:]))
+    valid = ", ".join(SPECS)
+    raise EncoderUnavailable(
+        f"Неизвестный кодировщик {spec!r}. Допустимые значения: {valid}.",
+        f"{spec!r} кодтаушысы белгісіз. Рұқсат етілген мәндер: {valid}.",
+    )

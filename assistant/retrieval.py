@@ -1,0 +1,224 @@
+"""Hybrid bilingual retrieval: BM25 and dense scores of a clause in both its languages, fused.
+
+Every clause exists in Russian and Kazakh under one id, so a clause is scored on both texts:
+the question's own language lexically and densely, and its twin in the other language densely
+(the small multilingual model often embeds one language of a pair better than the other).
+All signals are arrays over the same id order and are fused with weights fitted on the
+development set (`params.json`, written by `zanger eval --fit`).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from .clause import Clause
+from .fusion import fuse_scores, reciprocal_rank_fusion
+from .lexical import LexicalIndex
+
+PARAMS_FILE = Path(__file__).with_name("params.json")
+# Bumped whenever matching_text/passage_text change, so a stale index is refused.
+PASSAGE_VERSION = 1
+SIGNALS = ("lexical", "dense", "dense_twin", "lexical_twin")
+
+
+def matching_text(clause: Clause) -> str:
+    """The text search reads for a clause: a subpoint is read with its list's lead-in.
+
+    Example: regulation.p8.l2.s7 -> "Прокуратура ... обязана:\nсовершенствовать свою деятельность ...".
+    """
+    if clause.subpoint is not None and clause.lead_in:
+        return f"{clause.lead_in}\n{clause.text}"
+    return clause.text
+
+
+def passage_text(clause: Clause) -> str:
+    """The text the dense encoder embeds for a clause (same as matching text)."""
+    return matching_text(clause)
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    """Fusion weights and abstention model; defaults are overwritten by the fitted `params.json`."""
+
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"lexical": 1.0, "dense": 1.0, "dense_twin": 0.5, "lexical_twin": 0.0}
+    )
+    normalization: str = "minmax"  # "minmax" | "zscore" | "max" | "rrf"
+    level_prior: dict[str, float] = field(default_factory=lambda: {"point": 0.0, "list": 0.0, "subpoint": 0.0, "part": 0.0})
+    followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
+    followup_decay: float = 0.5  # each turn further back counts this much less
+    abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over ranking features
+    abstain_bias: float = 0.0
+    abstain_threshold: float = 0.5  # abstain when P(answerable) falls below this
+
+    @classmethod
+    def load(cls, path: Path = PARAMS_FILE) -> "RetrievalParams":
+        if not Path(path).is_file():
+            return cls()
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def save(self, path: Path = PARAMS_FILE) -> None:
+        Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every clause id scored for one question, best first, with the evidence behind the scores."""
+
+    ids: tuple[str, ...]
+    scores: np.ndarray  # fused, parallel to ids
+    signals: dict[str, np.ndarray]  # raw per-signal scores in the retriever's id order
+    features: dict[str, float]  # what abstention reads
+
+
+class EmbeddingCache:
+    """Bounded LRU of query embeddings, safe across threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._data.get(key)
+            if vector is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return vector
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = vector
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class Retriever:
+    """Scores all clauses of an act for a question, in both languages at once."""
+
+    def __init__(
+        self,
+        clauses: Sequence[Clause],
+        vectors: np.ndarray,
+        encoder,
+        params: RetrievalParams | None = None,
+        cache_size: int = 2048,
+        analyzer=None,
+    ):
+        self.encoder = encoder
+        self.params = params or RetrievalParams.load()
+        self.langs = tuple(dict.fromkeys(c.lang for c in clauses))
+        first = [c for c in clauses if c.lang == self.langs[0]]
+        self.ids: tuple[str, ...] = tuple(c.id for c in first)
+        position = {cid: i for i, cid in enumerate(self.ids)}
+        self.by_lang: dict[str, list[Clause]] = {}
+        self._rows: dict[str, np.ndarray] = {}
+        for lang in self.langs:
+            rows = [i for i, c in enumerate(clauses) if c.lang == lang]
+            if sorted(clauses[i].id for i in rows) != sorted(self.ids):
+                raise ValueError(f"clauses in {lang!r} do not have the same ids as in {self.langs[0]!r}")
+            rows.sort(key=lambda i: position[clauses[i].id])
+            self.by_lang[lang] = [clauses[i] for i in rows]
+            self._rows[lang] = np.asarray(rows)
+        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        extra = {} if analyzer is None else {"analyzer": analyzer}
+        self.lexical = {
+            lang: LexicalIndex([matching_text(c) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
+        }
+        self.levels = np.array([c.level for c in first])
+        self.cache = EmbeddingCache(cache_size)
+
+    def clause(self, clause_id: str, lang: str) -> Clause:
+        return self.by_lang[lang][self.ids.index(clause_id)]
+
+    def embed(self, text: str) -> np.ndarray:
+        """Query embedding, from the cache when the same text was embedded before."""
+        vector = self.cache.get(text)
+        if vector is None:
+            vector = np.asarray(self.encoder.encode_queries([text])[0], dtype=np.float32)
+            self.cache.put(text, vector)
+        return vector
+
+    def signals(self, question: str, lang: str) -> dict[str, np.ndarray]:
+        """Raw scores of every clause id for one question in `lang`, one array per signal."""
+        query = self.embed(question)
+        cosine = self._vectors @ query
+        twin = next((other for other in self.langs if other != lang), lang)
+        return {
+            "lexical": self.lexical[lang].scores(question),
+            "dense": cosine[self._rows[lang]],
+            "dense_twin": cosine[self._rows[twin]],
+            "lexical_twin": self.lexical[twin].scores(question),
+        }
+
+    def fuse(self, signals: dict[str, np.ndarray], params: RetrievalParams | None = None) -> np.ndarray:
+        """One score per clause id from the signals, weighted and normalized as `params` say."""
+        params = params or self.params
+        if params.normalization == "rrf":
+            fused = reciprocal_rank_fusion(signals, params.weights)
+        else:
+            fused = fuse_scores(signals, params.weights, params.normalization)
+        prior = np.array([params.level_prior.get(level, 0.0) for level in self.levels], dtype=np.float32)
+        return fused + prior
+
+    def rank(self, question: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Ranking:
+        """All clause ids, best first, for `question`; `context` holds earlier turns (text, lang),
+        most recent first, whose rankings are blended in for a follow-up question."""
+        signals = self.signals(question, lang)
+        earlier = [self.signals(text, text_lang) for text, text_lang in context]
+        return self.rank_signals(question, lang, signals, earlier)
+
+    def rank_signals(
+        self,
+        question: str,
+        lang: str,
+        signals: dict[str, np.ndarray],
+        earlier: Sequence[dict[str, np.ndarray]] = (),
+        params: RetrievalParams | None = None,
+    ) -> Ranking:
+        """Rank from precomputed signals (the eval reuses them across parameter settings)."""
+        params = params or self.params
+        fused = self.fuse(signals, params)
+        weight = params.followup_weight
+        for turn in earlier:
+            fused = fused + weight * self.fuse(turn, params)
+            weight *= params.followup_decay
+        order = np.argsort(-fused, kind="stable")
+        return Ranking(
+            ids=tuple(self.ids[i] for i in order),
+            scores=fused[order],
+            signals=signals,
+            features=self._features(question, lang, signals, fused, order),
+        )
+
+    def _features(self, question, lang, signals, fused, order) -> dict[str, float]:
+        """Evidence that the act answers the question at all, independent of which clause wins."""
+        top = int(order[0])
+        second = float(fused[order[1]]) if len(order) > 1 else 0.0
+        query_tokens = set(self.lexical[lang].analyzer(question, lang))
+        known = set(self.lexical[lang].tokens(question))
+        clause_tokens = set(self.lexical[lang].analyzer(matching_text(self.by_lang[lang][top]), lang))
+        return {
+            "fused_top": float(fused[top]),
+            "fused_margin": float(fused[top]) - second,
+            "dense_max": float(signals["dense"].max()),
+            "dense_twin_max": float(signals["dense_twin"].max()),
+            "lexical_max": float(signals["lexical"].max()),
+            "coverage": len(known) / len(query_tokens) if query_tokens else 0.0,
+            "overlap_top": len(query_tokens & clause_tokens) / len(query_tokens) if query_tokens else 0.0,
+        }

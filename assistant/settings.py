@@ -1,0 +1,54 @@
+"""One settings object for the CLI and the service; only `from_env` reads the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def default_index_dir() -> Path:
+    """`index/` of the checkout when running from one, else the user's data folder.
+
+    An installed wheel has no checkout, so it keeps its index under $XDG_DATA_HOME/zanger/index.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "index").is_dir():
+        return checkout / "index"
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "zanger" / "index"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = field(default_factory=default_index_dir)
+    encoder: str = "e5"  # "e5" (bundled multilingual-e5-small) | "st:NAME_OR_PATH" | "hashing"
+    act_dir: Path | None = None  # None: the act shipped with the package
+    max_question_chars: int = 1000  # longer questions are refused, not truncated
+    default_k: int = 5  # clauses returned per answer
+    max_k: int = 20
+    build_if_missing: bool = True  # `ask` builds the index on first use
+    embedding_cache_size: int = 2048  # query embeddings kept in memory (LRU)
+    session_max: int = 10_000  # conversations kept in memory
+    session_turns: int = 6  # turns kept per conversation
+    session_ttl_seconds: float = 3600.0  # idle conversations are forgotten after this
+    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are given
+    max_body_bytes: int = 64 * 1024  # request bodies larger than this are refused
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Settings from ZANGER_* environment variables, then explicit overrides (None values ignored)."""
+        env = os.environ
+        values: dict = {}
+        if env.get("ZANGER_INDEX_DIR"):
+            values["index_dir"] = Path(env["ZANGER_INDEX_DIR"])
+        if env.get("ZANGER_ENCODER"):
+            values["encoder"] = env["ZANGER_ENCODER"]
+        if env.get("ZANGER_CORS_ORIGINS"):
+            values["cors_origins"] = tuple(o.strip() for o in env["ZANGER_CORS_ORIGINS"].split(",") if o.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "index_dir" in values:
+            values["index_dir"] = Path(values["index_dir"])
+        return cls(**values)
+
+    def but(self, **changes) -> "Settings":
+        return replace(self, **changes)
