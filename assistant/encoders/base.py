@@ -1,10 +1,13 @@
 """The seam every encoder backend sits behind: texts in, L2-normalized float32 rows out."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @runtime_checkable
@@ -36,13 +39,8 @@ def clean_texts(texts: Sequence[str]) -> list[str]:
     for text in texts:
         if not isinstance(text, str):
             raise TypeError(f"expected str, got {type(text).__name__}")
-        text = text.replace("\x00", " ")
-        cleaned.append(text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text)
+        cleaned.append(_SURROGATE.sub("\ufffd", text.replace("\x00", " ")))
     return cleaned
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,8 @@ class SentenceTransformerEncoder:
                 f"sentence-transformers пакеті орнатылмаған. Оны орнатыңыз: {INSTALL_HINT}",
             ) from exc
         try:
-            self._model = SentenceTransformer(self.source, device="cpu", local_files_only=True)
+            with _quiet_transformers():
+                self._model = SentenceTransformer(self.source, device="cpu", local_files_only=True)
         except Exception as exc:  # hub, config and weight errors all mean the same to a user: no model here
             raise EncoderUnavailable(
                 f"Модель sentence-transformers не найдена: {name_or_path}. Укажите папку с моделью "
@@ -49,7 +51,9 @@ class SentenceTransformerEncoder:
                 f"sentence-transformers моделі табылмады: {name_or_path}. Модель қалтасын көрсетіңіз "
                 "(желіден жүктеу өшірілген).",
             ) from exc
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        # Renamed in sentence-transformers 5; the old name still works on 3.x and 4.x.
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        dimension = dimension or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension() or self._model.encode(["x"]).shape[1])
         prompts = getattr(self._model, "prompts", {}) or {}
         self._query_prompt = "query" if "query" in prompts else None
@@ -76,3 +80,20 @@ class SentenceTransformerEncoder:
                 show_progress_bar=False,
             )
         return unit_rows(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No "Loading weights" bar from transformers while the model loads (the CLI's --quiet means quiet)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()

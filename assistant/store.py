@@ -1,0 +1,379 @@
+"""The index directory: clause vectors (FAISS), the clauses (JSONL) and a manifest, replaced atomically.
+
+Layout (anything else in the directory, such as the repo's README.md, is left alone):
+
+    index_dir/
+      current -> versions/<id>       symlink to the version readers use
+      versions/<id>/clauses.faiss    IndexFlatIP over unit passage vectors; row i = line i of clauses.jsonl
+      versions/<id>/clauses.jsonl    one Clause.to_dict() per line, both languages
+      versions/<id>/manifest.json    format version, encoder, dim, corpus hash, count, sha256 of both files
+      versions/.tmp-<id>/            a version being written (or left by a killed build)
+      .lock                          flock taken while a build writes and swaps
+
+Why it is atomic: a build writes and fsyncs a whole new version in `.tmp-<id>`, renames it to `<id>`, then
+points `current` at it with rename(2) over the old symlink, which Linux performs atomically. Until that
+rename, `current` names the previous complete version; after it, the new one. A build killed at any
+moment (even SIGKILL) therefore leaves a loadable index; what it leaves behind (`.tmp-*`, a version never
+made current, a `.current-*` link) is removed by the next build. Builds encode in parallel but write and
+swap one at a time under the flock, which the kernel releases when its holder dies, so every `.tmp-*`
+seen while holding the lock is stale. Readers take no lock: they resolve `current` once and read that
+version; the version it replaces is kept until the following build, and a reader that still loses the
+race re-resolves `current`.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypedDict, get_type_hints
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from .clause import Clause
+from .encoders.base import Encoder
+from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+
+FORMAT_VERSION = 1
+BATCH_SIZE = 16  # passages per encoder call: small enough for the progress bar to move on 2 cores
+CURRENT = "current"
+VERSIONS = "versions"
+LOCK = ".lock"
+FAISS_FILE = "clauses.faiss"
+CLAUSES_FILE = "clauses.jsonl"
+MANIFEST_FILE = "manifest.json"
+_TMP_PREFIX = ".tmp-"
+_LINK_PREFIX = ".current-"
+
+
+class Manifest(TypedDict):
+    format_version: int
+    encoder: str
+    dim: int
+    corpus_hash: str
+    clause_count: int
+    built_at: str  # ISO-8601 UTC
+    faiss_sha256: str
+    clauses_sha256: str
+
+
+_MANIFEST_TYPES = get_type_hints(Manifest)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    manifest: dict
+    clauses: tuple[Clause, ...]
+    index: faiss.Index
+    vectors: np.ndarray  # (clause_count, dim) float32, row i = clauses[i]
+
+
+def build_index(
+    clauses: Sequence[Clause],
+    passages: Sequence[str],
+    encoder: Encoder,
+    corpus_hash: str,
+    index_dir: str | os.PathLike,
+    progress: bool = True,
+) -> Manifest:
+    """Embed `passages` (the text to embed for each clause, in the same order) and install them as the index.
+
+    Returns the manifest written. The previous index stays readable until the new one is complete.
+    """
+    if len(clauses) != len(passages):
+        raise ValueError(f"{len(clauses)} clauses but {len(passages)} passages")
+    if not clauses:
+        raise ValueError("no clauses to index")
+    index_dir = Path(index_dir)
+    vectors = encode_passages(passages, encoder, progress)
+    faiss_bytes = _serialize(vectors)
+    clauses_bytes = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in clauses).encode("utf-8")
+    manifest: Manifest = {
+        "format_version": FORMAT_VERSION,
+        "encoder": encoder.name,
+        "dim": int(vectors.shape[1]),
+        "corpus_hash": corpus_hash,
+        "clause_count": len(clauses),
+        "built_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "faiss_sha256": hashlib.sha256(faiss_bytes).hexdigest(),
+        "clauses_sha256": hashlib.sha256(clauses_bytes).hexdigest(),
+    }
+    manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        _remove_leftovers(index_dir)
+        version = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.getpid()}-{secrets.token_hex(3)}"
+        staging = versions / f"{_TMP_PREFIX}{version}"
+        staging.mkdir()
+        try:
+            _write_file(staging / FAISS_FILE, faiss_bytes)
+            _write_file(staging / CLAUSES_FILE, clauses_bytes)
+            _write_file(staging / MANIFEST_FILE, manifest_bytes)
+            _fsync_dir(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # e.g. a full disk: leave nothing half-written behind
+            raise
+        os.rename(staging, versions / version)
+        _fsync_dir(versions)
+        previous = _linked_version(index_dir)
+        link = index_dir / f"{_LINK_PREFIX}{version}"
+        os.symlink(f"{VERSIONS}/{version}", link)
+        os.replace(link, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+        _remove_old_versions(versions, keep={version, previous})
+    return manifest
+
+
+def encode_passages(passages: Sequence[str], encoder: Encoder, progress: bool = True) -> np.ndarray:
+    """Passage vectors, BATCH_SIZE at a time with a progress bar on a terminal; checks the encoder's contract."""
+    rows = []
+    show = progress and sys.stderr.isatty()
+    with tqdm(total=len(passages), desc="encoding clauses", unit="clause", disable=not show) as bar:
+        for start in range(0, len(passages), BATCH_SIZE):
+            batch = list(passages[start : start + BATCH_SIZE])
+            vectors = np.asarray(encoder.encode_passages(batch), dtype=np.float32)
+            if vectors.shape != (len(batch), encoder.dim):
+                expected = (len(batch), encoder.dim)
+                raise ValueError(f"encoder {encoder.name} returned shape {vectors.shape}, expected {expected}")
+            rows.append(vectors)
+            bar.update(len(batch))
+    vectors = np.ascontiguousarray(np.concatenate(rows), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1)
+    if not np.all(np.isfinite(vectors)) or not np.allclose(norms, 1.0, atol=1e-3):
+        raise ValueError(f"encoder {encoder.name} returned vectors that are not finite unit rows")
+    return vectors
+
+
+def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str) -> LoadedIndex:
+    """The current index, checked against the encoder and corpus it must have been built with.
+
+    Raises IndexMissing, IndexMismatch or IndexCorrupt; never unpickles anything.
+    """
+    index_dir = Path(index_dir)
+    raw = _read_current(index_dir)
+    if raw is None:
+        raise _missing(index_dir)
+    manifest_bytes, faiss_bytes, clauses_bytes = raw
+    manifest = _parse_manifest(manifest_bytes, index_dir)
+    _check_matches(manifest, encoder_name, corpus_hash, index_dir)
+    for name, data, key in ((FAISS_FILE, faiss_bytes, "faiss_sha256"), (CLAUSES_FILE, clauses_bytes, "clauses_sha256")):
+        if hashlib.sha256(data).hexdigest() != manifest[key]:
+            raise _corrupt(index_dir, f"контрольная сумма {name} не совпадает", f"{name} бақылау сомасы сәйкес емес")
+    clauses = _parse_clauses(clauses_bytes, index_dir)
+    index = _deserialize(faiss_bytes, index_dir)
+    count, dim = manifest["clause_count"], manifest["dim"]
+    if not (index.ntotal == len(clauses) == count):
+        raise _corrupt(
+            index_dir,
+            f"векторов {index.ntotal}, положений {len(clauses)}, в манифесте {count}",
+            f"вектор саны {index.ntotal}, ереже саны {len(clauses)}, манифестте {count}",
+        )
+    if index.d != dim:
+        raise _corrupt(index_dir, f"размерность {index.d} вместо {dim}", f"өлшемі {dim} орнына {index.d}")
+    vectors = np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+    return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index, vectors=vectors)
+
+
+def read_manifest(index_dir: str | os.PathLike) -> dict | None:
+    """The manifest of the current index, or None when none has been built; IndexCorrupt when unreadable."""
+    index_dir = Path(index_dir)
+    raw = _read_current(index_dir)
+    return None if raw is None else dict(_parse_manifest(raw[0], index_dir))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _read_current(index_dir: Path, attempts: int = 10) -> tuple[bytes, bytes, bytes] | None:
+    """(manifest, faiss, clauses) bytes of the version `current` names, or None when there is none."""
+    for _ in range(attempts):
+        version = _current_version(index_dir)
+        if version is None:
+            return None
+        folder = index_dir / VERSIONS / version
+        try:
+            return tuple((folder / name).read_bytes() for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE))
+        except FileNotFoundError as exc:
+            if _current_version(index_dir) == version:  # not a concurrent swap: the files really are gone
+                raise _corrupt(index_dir, f"нет файла {exc.filename}", f"{exc.filename} файлы жоқ") from exc
+        except OSError as exc:
+            raise _corrupt(index_dir, f"файл не читается: {exc}", f"файл оқылмайды: {exc}") from exc
+    raise _corrupt(index_dir, "индекс всё время перестраивается", "индекс үнемі қайта құрылуда")
+
+
+def _current_version(index_dir: Path) -> str | None:
+    """The version name `current` points at, or None when there is no `current`."""
+    try:
+        target = os.readlink(index_dir / CURRENT)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # exists but is not a symlink
+        raise _corrupt(index_dir, f"{CURRENT} не является ссылкой", f"{CURRENT} сілтеме емес") from exc
+    head, _, version = target.partition("/")
+    if head != VERSIONS or not version or "/" in version:
+        raise _corrupt(index_dir, f"{CURRENT} указывает на {target!r}", f"{CURRENT} {target!r} дегенді көрсетеді")
+    return version
+
+
+def _linked_version(index_dir: Path) -> str | None:
+    """The last path part `current` points at, whatever it is; for a build, which must replace even a bad link."""
+    try:
+        return os.path.basename(os.readlink(index_dir / CURRENT))
+    except OSError:
+        return None
+
+
+def _parse_manifest(data: bytes, index_dir: Path) -> dict:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupt(index_dir, f"{MANIFEST_FILE} не читается", f"{MANIFEST_FILE} оқылмайды") from exc
+    if not isinstance(manifest, dict) or any(
+        not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool)  # bool is an int too
+        for key, kind in _MANIFEST_TYPES.items()
+    ):
+        raise _corrupt(index_dir, f"в {MANIFEST_FILE} не хватает полей", f"{MANIFEST_FILE} ішінде өрістер жетіспейді")
+    return manifest
+
+
+def _check_matches(manifest: dict, encoder_name: str, corpus_hash: str, index_dir: Path) -> None:
+    rebuild_ru, rebuild_kk = _rebuild(index_dir)
+    version = manifest["format_version"]
+    if version != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"Индекс в {index_dir} записан в формате версии {version}, "
+            f"а программа читает версию {FORMAT_VERSION}. {rebuild_ru}",
+            f"{index_dir} ішіндегі индекс {version}-нұсқа форматында жазылған, "
+            f"ал бағдарлама {FORMAT_VERSION}-нұсқаны оқиды. {rebuild_kk}",
+        )
+    if manifest["encoder"] != encoder_name:
+        raise IndexMismatch(
+            f"Индекс в {index_dir} построен кодировщиком {manifest['encoder']!r}, "
+            f"а выбран {encoder_name!r}. {rebuild_ru}",
+            f"{index_dir} ішіндегі индекс {manifest['encoder']!r} кодтаушысымен құрылған, "
+            f"ал {encoder_name!r} таңдалған. {rebuild_kk}",
+        )
+    if manifest["corpus_hash"] != corpus_hash:
+        raise IndexMismatch(
+            f"Индекс в {index_dir} построен по другому тексту акта (хеш {manifest['corpus_hash']!r}, "
+            f"а у текущего {corpus_hash!r}). {rebuild_ru}",
+            f"{index_dir} ішіндегі индекс акттің басқа мәтіні бойынша құрылған (хеші {manifest['corpus_hash']!r}, "
+            f"ал қазіргісінікі {corpus_hash!r}). {rebuild_kk}",
+        )
+
+
+def _parse_clauses(data: bytes, index_dir: Path) -> tuple[Clause, ...]:
+    clauses = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            clause = Clause.from_dict(record)
+            if clause.id != record.get("id"):
+                raise ValueError("id does not match the clause's fields")
+        except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
+            raise _corrupt(
+                index_dir,
+                f"строка {number} файла {CLAUSES_FILE} не читается",
+                f"{CLAUSES_FILE} файлының {number}-жолы оқылмайды",
+            ) from exc
+        clauses.append(clause)
+    return tuple(clauses)
+
+
+def _serialize(vectors: np.ndarray) -> bytes:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return faiss.serialize_index(index).tobytes()
+
+
+def _deserialize(data: bytes, index_dir: Path) -> faiss.Index:
+    try:
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    except (RuntimeError, ValueError, TypeError) as exc:  # faiss reports a bad file as RuntimeError
+        raise _corrupt(index_dir, f"{FAISS_FILE} не читается", f"{FAISS_FILE} оқылмайды") from exc
+    if not isinstance(index, faiss.IndexFlat) or index.metric_type != faiss.METRIC_INNER_PRODUCT:
+        raise _corrupt(index_dir, f"{FAISS_FILE} не IndexFlatIP", f"{FAISS_FILE} IndexFlatIP емес")
+    return index
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive flock on index_dir/.lock; the kernel drops it when the holder exits or is killed."""
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove what killed builds left: staging folders and unused symlinks (call only under the lock)."""
+    for entry in (index_dir / VERSIONS).iterdir():
+        if entry.name.startswith(_TMP_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(_LINK_PREFIX) and entry.is_symlink():
+            entry.unlink(missing_ok=True)
+
+
+def _remove_old_versions(versions: Path, keep: set[str | None]) -> None:
+    """Remove versions other than `keep` (the new one and the one it replaced, for readers still on it)."""
+    for entry in versions.iterdir():
+        if entry.name not in keep and not entry.name.startswith(_TMP_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (new files, renames) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _rebuild(index_dir: Path) -> tuple[str, str]:
+    command = f"zanger index --index-dir {index_dir}"
+    return f"Перестройте индекс: {command}", f"Индексті қайта құрыңыз: {command}"
+
+
+def _missing(index_dir: Path) -> IndexMissing:
+    command = f"zanger index --index-dir {index_dir}"
+    return IndexMissing(
+        f"В {index_dir} индекс не построен. Постройте его: {command}",
+        f"{index_dir} ішінде индекс құрылмаған. Оны құрыңыз: {command}",
+    )
+
+
+def _corrupt(index_dir: Path, reason_ru: str, reason_kk: str) -> IndexCorrupt:
+    rebuild_ru, rebuild_kk = _rebuild(index_dir)
+    return IndexCorrupt(
+        f"Индекс в {index_dir} повреждён: {reason_ru}. {rebuild_ru}",
+        f"{index_dir} ішіндегі индекс бүлінген: {reason_kk}. {rebuild_kk}",
+    )
