@@ -99,9 +99,10 @@ class IndexInfo(_Contract):
 
     corpus_hash: str
     clause_count: int
-    built_at: str | None
+    built_at: str | None = Field(description="ISO-8601 UTC")
     encoder: str
     dim: int
+    format_version: int
 
 
 class HealthResponse(_Contract):

@@ -30,7 +30,7 @@ _PRONOUNS = {
         "бұл", "бұны", "мұны", "мұның", "бұған", "осы", "осыны", "сол", "соны", "соның", "оған",
     },
 }
-_SHORT = 2  # a question with at most this many content words leans on the conversation
+_SHORT = 1  # a question with at most this many content words leans on the conversation
 
 
 @dataclass(frozen=True)

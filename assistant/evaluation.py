@@ -542,7 +542,6 @@ def main(args) -> int:
     """`zanger eval`: evaluate (and with --fit, refit) on the development set; write the report."""
     from .assistant import Assistant
     from .settings import Settings
-    from .stemming import analyze, stem_prefix
 
     settings = Settings.from_env(index_dir=args.index_dir, encoder=args.encoder)
     eval_dir = Path(getattr(args, "eval_dir", None) or default_eval_dir())
@@ -552,7 +551,7 @@ def main(args) -> int:
     questions, qrels = load_dev_set(eval_dir)
     assistant = Assistant.load(settings, progress=True)
     retriever = assistant.retriever
-    prefix = _prefix_retriever(retriever, analyze, stem_prefix)
+    prefix = _prefix_retriever(retriever)
     report, results, params = evaluate_all(
         retriever, questions, qrels, retriever.params, fit=args.fit, significance=not args.no_significance,
         prefix_retriever=prefix,
@@ -571,13 +570,16 @@ def main(args) -> int:
     return 0
 
 
-def _prefix_retriever(retriever: Retriever, analyze, stem_prefix) -> Retriever:
+def _prefix_retriever(retriever: Retriever) -> Retriever:
     """The same retriever with Kazakh stems replaced by 5-letter prefixes (the stemmer's baseline)."""
+    from .normalization import fold_kazakh, tokenize
+    from .stemming import KAZAKH_STOPWORDS, analyze, stem_prefix
 
     def prefix_analyze(text: str, lang: str) -> list[str]:
         if lang != "kk":
             return analyze(text, lang)
-        return [stem_prefix(token) for token in analyze(text, lang, stem=False)]
+        tokens = (fold_kazakh(token) for token in tokenize(text))
+        return [stem_prefix(t) for t in tokens if t not in KAZAKH_STOPWORDS and (len(t) > 1 or t.isdigit())]
 
     clauses = [c for lang in retriever.langs for c in retriever.by_lang[lang]]
     rows = np.concatenate([retriever._rows[lang] for lang in retriever.langs])

@@ -1,0 +1,154 @@
+"""The HTTP service and web chat, thin over `assistant`: it validates, keeps conversations, and serves JSON.
+
+The assistant is built once in `lifespan` (or handed in by the caller) and reaches the routes
+through `Depends(get_assistant)`, so tests can swap it with `app.dependency_overrides`.
+No retrieval happens here.
+"""
+# No `from __future__ import annotations`: FastAPI must resolve the route annotations, some of
+# which (the request model built from the settings) are local to create_app.
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant.clause import LANGS, Clause
+from assistant.conversation import Turn
+from assistant.sessions import SessionStore
+from assistant.settings import Settings
+
+from . import errors
+from .middleware import BodySizeLimit, SecurityHeaders
+from .schemas import (
+    CLAUSE_ID_MAX_CHARS,
+    CLAUSE_ID_PATTERN,
+    AskResponse,
+    ClauseFields,
+    ClauseResponse,
+    ErrorResponse,
+    HealthResponse,
+    IndexInfo,
+    Lang,
+    ask_request_model,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("zanger.api")
+
+
+def get_assistant(request: Request):
+    """The assistant built at start-up; 503 until it exists."""
+    assistant = getattr(request.app.state, "assistant", None)
+    if assistant is None:
+        raise HTTPException(status_code=503)
+    return assistant
+
+
+def get_sessions(request: Request) -> SessionStore:
+    """The app's conversation store."""
+    return request.app.state.sessions
+
+
+def clause_fields(clause: Clause, citation: str) -> dict:
+    """A clause as the API shows it (the hit fields without a score)."""
+    return {
+        "id": clause.id,
+        "document": clause.document,
+        "point": clause.point,
+        "subpoint": clause.subpoint,
+        "list": clause.list,
+        "chapter": clause.chapter,
+        "lang": clause.lang,
+        "citation": citation,
+        "text": clause.text,
+        "context": clause.lead_in if clause.subpoint is not None else None,
+    }
+
+
+def _error_responses(*statuses: int) -> dict:
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
+    """The FastAPI app; with `assistant` given nothing is loaded, else `Assistant.load(settings)` runs at start-up."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.assistant is None:
+            from assistant.assistant import Assistant
+
+            # Loading may build the index (seconds of CPU): keep the event loop free meanwhile.
+            app.state.assistant = await run_in_threadpool(Assistant.load, settings)
+            log.info("assistant ready: encoder %s", app.state.assistant.encoder_name)
+        yield
+
+    app = FastAPI(
+        title="zanger",
+        summary="Answers about Order No. 127 of the Prosecutor General of Kazakhstan and its Regulation, in Russian or Kazakh.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.sessions = SessionStore(settings.session_max, settings.session_turns, settings.session_ttl_seconds)
+
+    errors.install(app, settings)
+    # Middleware added later wraps the earlier: headers and CORS also apply to a 413 from the size limit.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, messages=errors.messages(settings)["body_too_large"])
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        )
+    app.add_middleware(SecurityHeaders)
+
+    AskRequest = ask_request_model(settings)
+    AssistantDep = Annotated[object, Depends(get_assistant)]
+
+    # Plain `def` routes: FastAPI runs them in its threadpool, so encoding a question (CPU-bound,
+    # releases the GIL) never stalls the event loop that serves the other requests.
+    @app.post("/ask", response_model=AskResponse, responses=_error_responses(400, 413, 422, 503), tags=["chat"])
+    def ask(body: AskRequest, assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> AskResponse:
+        """Answer a question with the act's most relevant clauses; a follow-up leans on the session's earlier turns."""
+        session_id, history = sessions.get(body.session_id)
+        answer = assistant.ask(body.question, lang=body.lang, k=body.k, history=history)
+        sessions.append(session_id, Turn(body.question, answer.lang, tuple(hit.clause.id for hit in answer.hits)))
+        return AskResponse(**answer.to_dict(), session_id=session_id)
+
+    @app.get("/clauses/{clause_id}", response_model=ClauseResponse, responses=_error_responses(404, 422, 503), tags=["act"])
+    def clause(
+        assistant: AssistantDep,
+        clause_id: Annotated[str, PathParam(pattern=CLAUSE_ID_PATTERN, max_length=CLAUSE_ID_MAX_CHARS, examples=["regulation.p10"])],
+        lang: Annotated[Lang, Query(description="Language of the clause")] = "ru",
+        parallel: Annotated[bool, Query(description="Also return the clause in the other language")] = False,
+    ) -> ClauseResponse:
+        """One clause by id, with its citation; `parallel=true` adds the same clause in the other language."""
+        found = assistant.clause(clause_id, lang)
+        twin = None
+        if parallel:
+            other = next(other for other in LANGS if other != lang)
+            twin_clause = assistant.clause(clause_id, other)
+            twin = ClauseFields(**clause_fields(twin_clause, assistant.cite(twin_clause, other)))
+        return ClauseResponse(**clause_fields(found, assistant.cite(found, lang)), parallel=twin)
+
+    @app.get("/health", response_model=HealthResponse, responses=_error_responses(503), tags=["service"])
+    def health(assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> HealthResponse:
+        """Readiness (503 until the index is loaded), the encoder and the index manifest."""
+        report = assistant.health()
+        manifest = report["manifest"]
+        index = {key: manifest.get(key) for key in IndexInfo.model_fields}  # the manifest minus its checksums
+        return HealthResponse(
+            status="ok", ready=True, encoder=report["encoder"], act=report.get("act"), index=index, sessions=len(sessions)
+        )
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

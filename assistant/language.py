@@ -1,0 +1,246 @@
+"""Language detection: is a question Russian, Kazakh, or in a language the assistant does not serve?
+
+The assistant answers in Russian ("ru") or Kazakh ("kk"); anything else gets `lang=None` and,
+when the text is clearly in one, the ISO 639-1 code of that language in `other`.
+
+How a question is decided (lingua, models preloaded once per process):
+1. Text that is not mainly Cyrillic (English, Chinese, digits, emoji) is never ru/kk; a wide
+   detector over every non-Cyrillic language lingua knows names it when it is sure.
+2. A detector restricted to Russian and Kazakh chooses between the two. It is robust on short
+   and folded Kazakh ("кужаттарга ким кол кояды", "прокурор кім").
+   - Kazakh letters (ә ғ қ ң ө ұ ү һ і) are strong evidence of Kazakh, but a Russian question
+     quoting a Kazakh term ("Что значит құқық?") stays Russian: when the words without Kazakh
+     letters outnumber the others and are confidently Russian on their own, Russian dominates.
+   - Without Kazakh letters, question and function words that exist in only one of the two
+     languages (кто, что, ли, и / ким, кандай, жане, ма) each multiply the odds of their
+     language by 10. This settles the short questions n-gram statistics cannot ("прокурор кто",
+     "прокурор ким", a bare "ким") and leaves longer texts, where lingua is sure, as they are.
+3. A Cyrillic detector over ru, kk, uk, be, bg, mk, sr, mn may then overrule (veto) that choice
+   with another language, but only on strong evidence, because calling a Kazakh question typed
+   on a Russian keyboard Ukrainian or Mongolian would turn a real user away:
+   - the other language must be able to spell every letter of the text. So ә ғ қ ң ұ һ, which
+     only Kazakh has, rule out any veto; ө ү leave only Mongolian, і only Ukrainian and
+     Belarusian (their own letters too). Ukrainian has no ы/э/ъ, Belarusian no и/щ/ъ, Bulgarian
+     no ы/э, Serbian and Macedonian no й/ы/э/ь/ю/я/щ/ъ. Mongolian, which shares every other
+     letter with folded Kazakh, is only considered when the text has э (its everyday вэ, энэ,
+     хэн; Kazakh writes э only in a few loanwords);
+   - a letter no Russian or Kazakh word has (є ї ґ, ў, ј љ њ ђ ћ џ ѓ ќ ѕ) settles it as soon as
+     the other language outweighs Russian and Kazakh in the Cyrillic detector;
+   - otherwise the text needs two words or more, and the other language probability >= 0.8 and
+     a margin >= 0.6 over Russian and Kazakh when the ru/kk detector said Russian, >= 0.99 and
+     >= 0.95 when it said Kazakh. Short Ukrainian or Bulgarian questions without their own
+     letters ("Що таке прокуратура?") therefore pass as Russian: answering a Ukrainian speaker
+     in Russian costs less than refusing a Kazakh one.
+   Kyrgyz has no lingua model; a Kyrgyz question is called Kazakh, its closest neighbour.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from langdetect import DetectorFactory, detect
+from langdetect.lang_detect_exception import LangDetectException
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+from .normalization import normalize
+
+# Kazakh letters a Russian keyboard lacks; ө ү are also Mongolian, і also Ukrainian and Belarusian.
+_KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+
+# Lowercase alphabets (ё is folded to е by `normalize`), to tell which languages can spell a text.
+_ALPHABETS = {
+    "ru": frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюя"),
+    "kk": frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"),
+    "uk": frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"),
+    "be": frozenset("абвгдежзійклмнопрстуўфхцчшыьэюя"),
+    "bg": frozenset("абвгдежзийклмнопрстуфхцчшщъьюя"),
+    "sr": frozenset("абвгдђежзијклљмнњопрстћуфхцчџш"),
+    "mk": frozenset("абвгдѓежзѕијклљмнњопрстќуфхцчџш"),
+    "mn": frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюяөү"),
+}
+# Letters that no Russian or Kazakh word has: є ї ґ, ў, ј љ њ ђ ћ џ ѓ ќ ѕ.
+_FOREIGN_LETTERS = {
+    code: alphabet - _ALPHABETS["ru"] - _ALPHABETS["kk"] for code, alphabet in _ALPHABETS.items()
+}
+_CYRILLIC_LANGUAGES = (
+    Language.RUSSIAN, Language.KAZAKH, Language.UKRAINIAN, Language.BELARUSIAN,
+    Language.BULGARIAN, Language.MACEDONIAN, Language.SERBIAN, Language.MONGOLIAN,
+)
+
+_VETOING = ("uk", "be", "bg", "sr", "mk", "mn")
+
+OTHER_MIN_CONFIDENCE = 0.5  # below this a non-Cyrillic text gets no `other` code
+RUSSIAN_DOMINANCE = 0.8  # how sure the Kazakh-letter-free words of a mixed text must be of Russian
+VETO_AFTER_RUSSIAN = (0.8, 0.6)  # (probability, margin) another Cyrillic language needs to overrule "ru"
+VETO_AFTER_KAZAKH = (0.99, 0.95)  # ... and to overrule "kk": folded Kazakh must stay Kazakh
+
+# Words only one of the two languages has (Kazakh folded: no Kazakh letters reach this test).
+# Words both have or that mean something else in the other (не, да, же, от) are left out.
+_MARKERS = {
+    "ru": frozenset("""
+        кто что как какой какая какое какие каков где когда почему зачем сколько чей ли это его ее их
+        и в во с со к у о об до из за для при или чтобы бы который которые можно нужно есть
+    """.split()),
+    "kk": frozenset("""
+        ким кимге кимди кимнин кандай калай кашан кайда кайдан неге неше канша кайсы жане немесе
+        мен бен пен ма ме ба бе па пе ше туралы ушин бойынша осы бул ол оны онын оган олар деген
+        керек тиис жок бар болады
+    """.split()),
+}
+MARKER_ODDS = 10.0  # evidence of one marker word, as a likelihood ratio
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The language of a text: "ru", "kk", or None with, when it is clear, the other language's ISO code."""
+
+    lang: str | None  # "ru" | "kk" | None
+    confidence: float  # probability of `lang`, or of `other` when lang is None; 0.0 when nothing is known
+    other: str | None = None  # ISO 639-1 code ("en", "uk", "zh") of a language the assistant does not serve
+
+
+# --- Detectors, built once per process ---------------------------------------------------
+
+_DETECTORS: dict[str, LanguageDetector] = {}
+_BUILD_LOCK = threading.Lock()
+
+
+def _build(kind: str) -> LanguageDetector:
+    if kind == "ru_kk":
+        builder = LanguageDetectorBuilder.from_languages(Language.RUSSIAN, Language.KAZAKH)
+    elif kind == "cyrillic":
+        builder = LanguageDetectorBuilder.from_languages(*_CYRILLIC_LANGUAGES)
+    else:  # "world": only names languages for `other`; low accuracy keeps its memory small
+        builder = LanguageDetectorBuilder.from_all_languages_without(*_CYRILLIC_LANGUAGES)
+        builder = builder.with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
+
+
+def _detector(kind: str) -> LanguageDetector:
+    detector = _DETECTORS.get(kind)
+    if detector is None:
+        with _BUILD_LOCK:
+            detector = _DETECTORS.get(kind)
+            if detector is None:
+                detector = _DETECTORS[kind] = _build(kind)
+    return detector
+
+
+def preload() -> None:
+    """Build every detector now (about 3 s, ~250 MB), so no question pays for it later."""
+    for kind in ("ru_kk", "cyrillic", "world"):
+        _detector(kind)
+
+
+def _confidences(kind: str, text: str) -> list[tuple[str, float]]:
+    """(ISO code, probability) pairs, most probable first."""
+    return [
+        (value.language.iso_code_639_1.name.lower(), value.value)
+        for value in _detector(kind).compute_language_confidence_values(text)
+    ]
+
+
+# --- Decision ----------------------------------------------------------------------------
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+def _russian_or_kazakh(text: str, words: list[str], letters: set[str]) -> tuple[str, float]:
+    """The ru/kk detector's choice, with Kazakh letters as evidence for Kazakh unless Russian dominates."""
+    probabilities = dict(_confidences("ru_kk", text))
+    if not letters & _KAZAKH_LETTERS:
+        return _with_markers(probabilities.get("ru", 0.0), words)
+    plain = [word for word in words if not set(word) & _KAZAKH_LETTERS]
+    if 2 * len(plain) > len(words):
+        russian = dict(_confidences("ru_kk", " ".join(plain))).get("ru", 0.0)
+        if russian >= RUSSIAN_DOMINANCE:
+            return "ru", russian
+    return "kk", probabilities.get("kk", 0.0)
+
+
+def _with_markers(russian: float, words: list[str]) -> tuple[str, float]:
+    """Update P(ru) by the marker words of each language (odds x MARKER_ODDS per word); the likelier side."""
+    shift = sum(word in _MARKERS["ru"] for word in words) - sum(word in _MARKERS["kk"] for word in words)
+    if shift and 0.0 < russian < 1.0:
+        odds = russian / (1.0 - russian) * MARKER_ODDS ** shift
+        russian = odds / (1.0 + odds)
+    return ("ru", russian) if russian >= 0.5 else ("kk", 1.0 - russian)
+
+
+def _can_spell(code: str, letters: set[str]) -> bool:
+    cyrillic = {ch for ch in letters if _is_cyrillic(ch)}
+    if not cyrillic <= _ALPHABETS[code]:
+        return False
+    return code != "mn" or "э" in cyrillic
+
+
+def _other_cyrillic(text: str, words: list[str], letters: set[str], lang: str) -> Detection | None:
+    """Another Cyrillic language that overrules the ru/kk choice, or None (see the module docstring)."""
+    if not any(_can_spell(code, letters) for code in _VETOING):
+        return None  # e.g. ә ғ қ ң ұ һ: only Kazakh spells them; skips the detector call
+    ranked = _confidences("cyrillic", text)
+    native = max(p for code, p in ranked if code in ("ru", "kk"))
+    foreign = [(code, p) for code, p in ranked if code not in ("ru", "kk") and _can_spell(code, letters)]
+    if not foreign:
+        return None
+    code, probability = foreign[0]
+    if letters & _FOREIGN_LETTERS[code]:
+        overrule = probability > native
+    elif len(words) < 2:
+        return None  # one word alone is too often shared, or folded Kazakh
+    else:
+        min_probability, min_margin = VETO_AFTER_RUSSIAN if lang == "ru" else VETO_AFTER_KAZAKH
+        overrule = probability >= min_probability and probability - native >= min_margin
+    return Detection(None, probability, code) if overrule else None
+
+
+def _other_script(text: str) -> Detection:
+    code, probability = _confidences("world", text)[0]
+    if probability < OTHER_MIN_CONFIDENCE:
+        return Detection(None, 0.0, None)
+    return Detection(None, probability, code)
+
+
+def detect_language(text: str) -> Detection:
+    """A question's language: Detection("ru"|"kk", p) or Detection(None, p, other ISO code or None).
+
+    Example: detect_language("кужаттарга ким кол кояды").lang -> "kk";
+    detect_language("Хто очолює прокуратуру району?") -> Detection(None, 0.98.., "uk").
+    """
+    text = normalize(text)
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 2:
+        return Detection(None, 0.0, None)
+    if 2 * sum(_is_cyrillic(ch) for ch in letters) < len(letters):
+        return _other_script(text)
+    words, distinct = _WORD.findall(text), set(letters)
+    lang, probability = _russian_or_kazakh(text, words, distinct)
+    return _other_cyrillic(text, words, distinct, lang) or Detection(lang, probability, None)
+
+
+# --- Baseline ----------------------------------------------------------------------------
+
+_LANGDETECT_LOCK = threading.Lock()
+_langdetect_ready = False
+
+
+def detect_langdetect(text: str) -> str | None:
+    """The langdetect baseline's raw code ("ru", "uk", "mk", "zh-cn", ...) or None; it has no Kazakh model.
+
+    Seeded (DetectorFactory.seed = 0) so the evaluation is reproducible; used only to compare.
+    """
+    global _langdetect_ready
+    if not _langdetect_ready:
+        with _LANGDETECT_LOCK:
+            DetectorFactory.seed = 0
+            detect("инициализация")  # loads the profiles once, under the lock
+            _langdetect_ready = True
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
