@@ -20,7 +20,7 @@ from .schemas import CLAUSE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS
 log = logging.getLogger("zanger.api")
 
 _STATUS_CODES = {
-    400: "bad_request",
+    400: "malformed_json",  # FastAPI's only 400: a JSON body it cannot decode (e.g. not UTF-8)
     404: "not_found",
     405: "method_not_allowed",
     413: "body_too_large",
@@ -53,13 +53,15 @@ def messages(settings: Settings) -> dict[str, tuple[str, str]]:
             f"Ереже идентификаторы қате: «regulation.p10» түрінде, {CLAUSE_ID_MAX_CHARS} таңбадан аспауы керек.",
         ),
         "invalid_parallel": ("Параметр parallel должен быть true или false.", "parallel параметрі true немесе false болуы керек."),
-        "malformed_json": ("Тело запроса — не корректный JSON.", "Сұрау денесі дұрыс JSON емес."),
+        "malformed_json": (
+            "Тело запроса — не корректный JSON в кодировке UTF-8.",
+            "Сұрау денесі UTF-8 кодтауындағы дұрыс JSON емес.",
+        ),
         "invalid_body": (
             'Тело запроса должно быть JSON-объектом вида {"question": "..."}.',
             'Сұрау денесі {"question": "..."} түріндегі JSON-нысан болуы керек.',
         ),
         "invalid_request": ("Неверный запрос.", "Сұрау қате."),
-        "bad_request": ("Неверный запрос.", "Сұрау қате."),
         "not_found": ("Такого адреса нет.", "Мұндай мекенжай жоқ."),
         "method_not_allowed": ("Этот метод не поддерживается по этому адресу.", "Бұл мекенжайда бұл әдіс қолданылмайды."),
         "body_too_large": (

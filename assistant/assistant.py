@@ -14,11 +14,10 @@ from .corpus import Act, load_act
 from .encoders import load_encoder
 from .errors import IndexMissing, QuestionError, UnknownClause
 from .language import detect_language
+from .language import preload as preload_language_models
 from .retrieval import PASSAGE_VERSION, Retriever, RetrievalParams, passage_text
 from .settings import Settings
 from .store import build_index, load_index, read_manifest
-
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def index_fingerprint(act: Act) -> str:
@@ -29,7 +28,9 @@ def index_fingerprint(act: Act) -> str:
 def clean_question(question: str, max_chars: int) -> str:
     """A question as typed -> the text to answer; refuses empty, too long and letterless input.
 
-    Control and invisible characters become spaces (they carry no meaning and break matching).
+    Format characters (soft hyphens, zero-width spaces and joiners, direction marks, BOM) are removed,
+    since pasted text carries them inside words; other control characters (NUL, tabs) become spaces.
+    Example: clean_question("прокура\u00adтуру\x00района", 1000) -> "прокуратуру района".
     """
     if not isinstance(question, str):
         raise QuestionError("Вопрос должен быть текстом.", "Сұрақ мәтін болуы керек.")
@@ -38,8 +39,8 @@ def clean_question(question: str, max_chars: int) -> str:
             f"Вопрос слишком длинный: {len(question)} символов, допустимо не более {max_chars}.",
             f"Сұрақ тым ұзын: {len(question)} таңба, {max_chars} таңбадан аспауы керек.",
         )
-    text = _INVISIBLE.sub(" ", question)
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    categories = ((ch, unicodedata.category(ch)) for ch in question)
+    text = "".join("" if kind == "Cf" else " " if kind[0] == "C" else ch for ch, kind in categories)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QuestionError("Вопрос пуст: напишите, что вы хотите узнать.", "Сұрақ бос: не білгіңіз келетінін жазыңыз.")
@@ -70,8 +71,14 @@ class Assistant:
             build(act, encoder, settings, progress=progress)
             loaded = load_index(settings.index_dir, encoder.name, fingerprint)
         retriever = Retriever(
-            loaded.clauses, loaded.vectors, encoder, RetrievalParams.load(), cache_size=settings.embedding_cache_size
+            loaded.clauses,
+            loaded.vectors,
+            encoder,
+            RetrievalParams.load(),
+            cache_size=settings.embedding_cache_size,
+            style=act.citation_style,
         )
+        preload_language_models()
         return cls(act=act, retriever=retriever, settings=settings, manifest=loaded.manifest)
 
     @property

@@ -11,6 +11,14 @@ _PARTS = {
 }
 
 
+# Words people use for what an unnumbered part of an order is: they name the part's role, which
+# its own text (a name and a date, a title) never says.
+PART_TOPICS = {
+    "ru": {"title": "название наименование", "signature": "подписал подписан подпись дата номер"},
+    "kk": {"title": "атауы аталуы", "signature": "қол қойды қойылған қолтаңба күні нөмірі"},
+}
+
+
 @dataclass(frozen=True)
 class CitationStyle:
     """How one act names its documents (genitive) and the lists of a point, per language."""
@@ -23,6 +31,8 @@ class CitationStyle:
     )
     # {"regulation.p8": {"2": {"ru": "обязанности", "kk": "міндеттері"}}}
     list_labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # how people name the order itself ("приказ № 127"), per language; None when unknown
+    act_name: dict[str, str] | None = None
 
     def render(self, clause: Clause, lang: str | None = None) -> str:
         """A clause's citation in `lang` (default: the clause's own language).

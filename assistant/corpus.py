@@ -42,6 +42,9 @@ class Act:
     @cached_property
     def citation_style(self) -> CitationStyle:
         kwargs = {k: self.meta[k] for k in ("documents", "list_labels") if k in self.meta}
+        number = self.meta.get("number")
+        if number:
+            kwargs["act_name"] = {"ru": f"приказ № {number}", "kk": f"№ {number} бұйрық"}
         return CitationStyle(**kwargs)
 
     @cached_property

@@ -26,9 +26,12 @@ from .abstention import answerable_probability, fit_logistic
 from .answer import Hit, select_hits
 from .conversation import Turn, followup_context
 from .language import detect_langdetect, detect_language
-from .retrieval import PARAMS_FILE, Retriever, RetrievalParams
+from .retrieval import PARAMS_FILE, SIGNALS, Retriever, RetrievalParams
 
-FEATURES = ("fused_top", "fused_margin", "dense_max", "dense_twin_max", "lexical_max", "coverage", "overlap_top")
+FEATURES = (
+    "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_max",
+    "coverage", "unknown", "char_coverage", "overlap_top", "asks_amount",
+)
 TOP = 10
 
 
@@ -191,47 +194,71 @@ def _objective(retriever: Retriever, prepared: Sequence[Prepared], qrels, params
         q = item.question
         if q.id not in levels["clause"]:
             continue
-        ranking = retriever.rank_signals(q.text, q.lang, item.signals, item.earlier, params)
-        top = ranking.ids[0]
-        rr = next((1.0 / (i + 1) for i, c in enumerate(ranking.ids[:TOP]) if c in levels["clause"][q.id]), 0.0)
+        fused = retriever.blend(item.signals, item.earlier, params)
+        order = np.argsort(-fused, kind="stable")
+        if params.settle_granularity:
+            order = retriever.settle_granularity(order, fused, q.text, q.lang)
+        order = order[:TOP]
+        ranked = [retriever.ids[i] for i in order]
+        top = ranked[0]
+        rr = next((1.0 / (i + 1) for i, c in enumerate(ranked) if c in levels["clause"][q.id]), 0.0)
         per_lang[q.lang].append(
             float(point_of(top) in levels["point"][q.id]) + float(top in levels["best"][q.id]) + rr
         )
     return float(np.mean([np.mean(v) for v in per_lang.values()]))
 
 
-def fit_fusion(retriever: Retriever, prepared: Sequence[Prepared], qrels, base: RetrievalParams) -> RetrievalParams:
-    """Grid search of fusion weights and normalization, then coordinate search of level priors and
-    the follow-up weight; few parameters, so the fit cannot memorize individual questions."""
+WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def fit_fusion(
+    retriever: Retriever, prepared: Sequence[Prepared], qrels, base: RetrievalParams, rounds: int = 3
+) -> RetrievalParams:
+    """Coordinate ascent over the fusion weights (lexical fixed at 1: only ratios matter), the level
+    priors and the follow-up weight, for each normalization; a dozen parameters on a grid, so the
+    fit cannot memorize individual questions (the report's cross-validated row checks that)."""
+
+    def score(params: RetrievalParams) -> float:
+        return _objective(retriever, prepared, qrels, params)
+
     best, best_score = base, -1.0
-    grid = product(
-        ("minmax", "zscore"), (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0), (0.0, 0.25, 0.5, 1.0, 1.5), (0.0, 0.25, 0.5)
-    )
-    for norm, dense, twin, lex_twin in grid:
-        if dense == twin == 0.0 and norm == "zscore":
-            continue
+    for norm in ("minmax", "zscore"):
         params = replace(
             base,
             normalization=norm,
-            weights={"lexical": 1.0, "dense": dense, "dense_twin": twin, "lexical_twin": lex_twin},
+            weights={name: (1.0 if name in ("lexical", "dense") else 0.0) for name in SIGNALS},
             level_prior={},
         )
-        score = _objective(retriever, prepared, qrels, params)
-        if score > best_score + 1e-9:
-            best, best_score = params, score
-    scale = 0.5 if best.normalization == "zscore" else 0.1
-    for level in ("point", "list", "subpoint", "part"):
-        for step in (-2, -1, 1, 2):
-            prior = {**best.level_prior, level: step * scale}
-            params = replace(best, level_prior=prior)
-            score = _objective(retriever, prepared, qrels, params)
-            if score > best_score + 1e-9:
-                best, best_score = params, score
-    for weight in (0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
-        params = replace(best, followup_weight=weight)
-        score = _objective(retriever, prepared, qrels, params)
-        if score > best_score + 1e-9:
-            best, best_score = params, score
+        current = score(params)
+        scale = 0.5 if norm == "zscore" else 0.1
+        for _ in range(rounds):
+            improved = False
+            for name in SIGNALS[1:]:
+                for value in WEIGHT_GRID:
+                    trial = replace(params, weights={**params.weights, name: value})
+                    trial_score = score(trial)
+                    if trial_score > current + 1e-9:
+                        params, current, improved = trial, trial_score, True
+            for level in ("point", "list", "subpoint", "part"):
+                for step in (-2, -1, 0, 1, 2):
+                    trial = replace(params, level_prior={**params.level_prior, level: step * scale})
+                    trial_score = score(trial)
+                    if trial_score > current + 1e-9:
+                        params, current, improved = trial, trial_score, True
+            for weight in (0.0, 0.25, 0.5, 0.75, 1.0):
+                trial = replace(params, container_weight=weight)
+                trial_score = score(trial)
+                if trial_score > current + 1e-9:
+                    params, current, improved = trial, trial_score, True
+            for weight in (0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
+                trial = replace(params, followup_weight=weight)
+                trial_score = score(trial)
+                if trial_score > current + 1e-9:
+                    params, current, improved = trial, trial_score, True
+            if not improved:
+                break
+        if current > best_score:
+            best, best_score = params, current
     return best
 
 
@@ -396,9 +423,9 @@ def build_report(questions, qrels, runs: dict[str, SystemRun], metrics: dict[str
         "",
         "## Fitted parameters",
         "",
-        f"Normalization `{params.normalization}`; weights lexical {w.get('lexical', 0):g}, dense {w.get('dense', 0):g}, "
-        f"dense (other language) {w.get('dense_twin', 0):g}, lexical (other language) {w.get('lexical_twin', 0):g}; "
-        f"level priors {json.dumps(params.level_prior)}; follow-up weight {params.followup_weight:g}.",
+        f"Normalization `{params.normalization}`; signal weights {json.dumps(params.weights)}; "
+        f"level priors {json.dumps(params.level_prior)}; container weight {params.container_weight:g}; "
+        f"follow-up weight {params.followup_weight:g}; granularity by question scope: {params.settle_granularity}.",
         "",
         "![Recall@1 per system and language](report.png)",
         "",

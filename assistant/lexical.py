@@ -23,6 +23,10 @@ class LexicalIndex:
         self._vocab = self._bm25.vocab_dict
         self.size = len(texts)
 
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        return self._vocab
+
     def tokens(self, query: str) -> list[str]:
         """The query's analyzed tokens that occur in this index's vocabulary."""
         return [t for t in self.analyzer(query, self.lang) if t in self._vocab]

@@ -17,14 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .citation import PART_TOPICS, CitationStyle
 from .clause import Clause
 from .fusion import fuse_scores, reciprocal_rank_fusion
 from .lexical import LexicalIndex
+from .normalization import normalize
+from .stemming import char_ngrams
 
 PARAMS_FILE = Path(__file__).with_name("params.json")
 # Bumped whenever matching_text/passage_text change, so a stale index is refused.
 PASSAGE_VERSION = 1
-SIGNALS = ("lexical", "dense", "dense_twin", "lexical_twin")
+# "How much / how many / how long": the act is an organizational regulation with no amounts,
+# terms or fees, so such a question is evidence (weighed by the fitted model) that it is out of scope.
+AMOUNT_WORDS = frozenset("сколько скольких размер сумма ставка қанша неше мөлшері мөлшерлемесі".split())
+SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin")
 
 
 def matching_text(clause: Clause) -> str:
@@ -35,6 +41,22 @@ def matching_text(clause: Clause) -> str:
     if clause.subpoint is not None and clause.lead_in:
         return f"{clause.lead_in}\n{clause.text}"
     return clause.text
+
+
+def heading_text(clause: Clause, style: CitationStyle) -> str:
+    """What names a clause rather than what it says: its citation, and the lead-in of a point or
+    list that has subpoints, or the role of an unnumbered part (a title field, in BM25F terms).
+
+    Example: regulation.p8.l1 (ru) -> "пункт 8 Положения (права)\nПрокуратура района ... вправе:".
+    """
+    lines = [style.render(clause)]
+    if clause.document == "order" and style.act_name:
+        lines.append(style.act_name[clause.lang])
+    if clause.part is not None:
+        lines.append(PART_TOPICS.get(clause.lang, {}).get(clause.part, ""))
+    elif clause.subpoint is None and "\n1) " in clause.text:
+        lines.append(clause.text.split("\n1) ")[0])
+    return "\n".join(line for line in lines if line)
 
 
 def passage_text(clause: Clause) -> str:
@@ -53,6 +75,9 @@ class RetrievalParams:
     level_prior: dict[str, float] = field(default_factory=lambda: {"point": 0.0, "list": 0.0, "subpoint": 0.0, "part": 0.0})
     followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
     followup_decay: float = 0.5  # each turn further back counts this much less
+    # a point or list also scores this share of its best subpoint: it contains that subpoint
+    container_weight: float = 0.0
+    settle_granularity: bool = True  # pick point / list / subpoint of the top point by the question's scope
     abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over ranking features
     abstain_bias: float = 0.0
     abstain_threshold: float = 0.5  # abstain when P(answerable) falls below this
@@ -119,6 +144,7 @@ class Retriever:
         params: RetrievalParams | None = None,
         cache_size: int = 2048,
         analyzer=None,
+        style: CitationStyle | None = None,
     ):
         self.encoder = encoder
         self.params = params or RetrievalParams.load()
@@ -140,7 +166,35 @@ class Retriever:
         self.lexical = {
             lang: LexicalIndex([matching_text(c) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
         }
+        style = style or CitationStyle()
+        self.chars = {
+            lang: LexicalIndex([matching_text(c) for c in self.by_lang[lang]], lang, analyzer=char_ngrams)
+            for lang in self.langs
+        }
+        self.headings = {
+            lang: LexicalIndex([heading_text(c, style) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
+        }
         self.levels = np.array([c.level for c in first])
+        self._point_ids = [c.point_id for c in first]
+        # _descendants[i, j]: subpoint j lies inside point or list i
+        self._descendants = np.array(
+            [
+                [
+                    b.level == "subpoint" and a.level in ("point", "list") and a.point_id == b.point_id
+                    and (a.level == "point" or a.list == b.list)
+                    for b in first
+                ]
+                for a in first
+            ]
+        )
+        self._heading_tokens = {
+            lang: [frozenset(self.lexical[lang].analyzer(heading_text(c, style), lang)) for c in self.by_lang[lang]]
+            for lang in self.langs
+        }
+        self._clause_tokens = {
+            lang: [frozenset(self.lexical[lang].analyzer(matching_text(c), lang)) for c in self.by_lang[lang]]
+            for lang in self.langs
+        }
         self.cache = EmbeddingCache(cache_size)
 
     def clause(self, clause_id: str, lang: str) -> Clause:
@@ -161,6 +215,8 @@ class Retriever:
         twin = next((other for other in self.langs if other != lang), lang)
         return {
             "lexical": self.lexical[lang].scores(question),
+            "chars": self.chars[lang].scores(question),
+            "heading": self.headings[lang].scores(question),
             "dense": cosine[self._rows[lang]],
             "dense_twin": cosine[self._rows[twin]],
             "lexical_twin": self.lexical[twin].scores(question),
@@ -174,6 +230,9 @@ class Retriever:
         else:
             fused = fuse_scores(signals, params.weights, params.normalization)
         prior = np.array([params.level_prior.get(level, 0.0) for level in self.levels], dtype=np.float32)
+        if params.container_weight:
+            best_child = np.where(self._descendants, fused[None, :], -np.inf).max(axis=1)
+            fused = fused + params.container_weight * np.where(np.isfinite(best_child), best_child, 0.0)
         return fused + prior
 
     def rank(self, question: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Ranking:
@@ -192,13 +251,10 @@ class Retriever:
         params: RetrievalParams | None = None,
     ) -> Ranking:
         """Rank from precomputed signals (the eval reuses them across parameter settings)."""
-        params = params or self.params
-        fused = self.fuse(signals, params)
-        weight = params.followup_weight
-        for turn in earlier:
-            fused = fused + weight * self.fuse(turn, params)
-            weight *= params.followup_decay
+        fused = self.blend(signals, earlier, params)
         order = np.argsort(-fused, kind="stable")
+        if (params or self.params).settle_granularity:
+            order = self.settle_granularity(order, fused, question, lang)
         return Ranking(
             ids=tuple(self.ids[i] for i in order),
             scores=fused[order],
@@ -206,19 +262,68 @@ class Retriever:
             features=self._features(question, lang, signals, fused, order),
         )
 
+    def blend(
+        self, signals: dict[str, np.ndarray], earlier: Sequence[dict[str, np.ndarray]] = (), params: RetrievalParams | None = None
+    ) -> np.ndarray:
+        """Fused scores of the question, plus the earlier turns' fused scores, decaying with distance."""
+        params = params or self.params
+        fused = self.fuse(signals, params)
+        weight = params.followup_weight
+        for turn in earlier:
+            fused = fused + weight * self.fuse(turn, params)
+            weight *= params.followup_decay
+        return fused
+
+    def settle_granularity(self, order: np.ndarray, fused: np.ndarray, question: str, lang: str) -> np.ndarray:
+        """Put first the clause of the top point that fits the question's scope.
+
+        Within the point that won, the best subpoint is shown first only when it matches words of
+        the question that its point's (or list's) heading does not: "права прокуратуры" names the
+        list of rights, "может ли прокуратура назначать экспертизы" one right. Otherwise the list
+        whose heading holds all the matched words, or else the whole point, comes first.
+        """
+        top = int(order[0])
+        family = [i for i in range(len(self.ids)) if self._point_ids[i] == self._point_ids[top]]
+        subpoints = [i for i in family if self.levels[i] == "subpoint"]
+        if not subpoints:
+            return order
+        query = set(self.lexical[lang].analyzer(question, lang))
+        best_sub = max(subpoints, key=lambda i: fused[i])
+        point = next(i for i in family if self.levels[i] == "point")
+        lists = [i for i in family if self.levels[i] == "list"]
+        heading = self._heading_tokens[lang]
+        scope = next((i for i in lists if self._descendants[i, best_sub]), point)
+        matched = query & self._clause_tokens[lang][best_sub]
+        if matched - heading[scope]:
+            chosen = best_sub
+        else:
+            matched_scope = query & (self._clause_tokens[lang][point] | heading[point])
+            chosen = scope if matched_scope <= heading[scope] else point
+        if chosen == top:
+            return order
+        return np.concatenate(([chosen], order[order != chosen]))
+
     def _features(self, question, lang, signals, fused, order) -> dict[str, float]:
         """Evidence that the act answers the question at all, independent of which clause wins."""
         top = int(order[0])
         second = float(fused[order[1]]) if len(order) > 1 else 0.0
         query_tokens = set(self.lexical[lang].analyzer(question, lang))
         known = set(self.lexical[lang].tokens(question))
-        clause_tokens = set(self.lexical[lang].analyzer(matching_text(self.by_lang[lang][top]), lang))
+        grams = set(char_ngrams(question, lang))
+        known_grams = {g for g in grams if any(g in index.vocabulary for index in self.chars.values())}
+        clause_tokens = self._clause_tokens[lang][top]
+        dense = signals["dense"]
+        words = set(normalize(question).split())
         return {
             "fused_top": float(fused[top]),
             "fused_margin": float(fused[top]) - second,
-            "dense_max": float(signals["dense"].max()),
+            "dense_max": float(dense.max()),
+            "dense_gap": float(dense.max() - dense.mean()),
             "dense_twin_max": float(signals["dense_twin"].max()),
             "lexical_max": float(signals["lexical"].max()),
             "coverage": len(known) / len(query_tokens) if query_tokens else 0.0,
+            "unknown": float(len(query_tokens - known)),
+            "char_coverage": len(known_grams) / len(grams) if grams else 0.0,
             "overlap_top": len(query_tokens & clause_tokens) / len(query_tokens) if query_tokens else 0.0,
+            "asks_amount": float(bool(words & AMOUNT_WORDS)),
         }

@@ -259,3 +259,21 @@ def analyze(text: str, lang: str) -> list[str]:
             continue
         stems.append(token if token.isdigit() else stem(token))
     return stems
+
+
+def char_ngrams(text: str, lang: str, n: int = 4) -> list[str]:
+    """Character n-grams of each content word (folded, with boundary marks), for typo- and
+    morphology-tolerant matching: "функцыи" and "функции" share "#фун", "функ".
+
+    Example: char_ngrams("құқық", "kk") -> ["#кук", "кукы", "укык", "кык#"].
+    """
+    if lang not in _STOPWORDS:
+        raise ValueError(f"no analyzer for language {lang!r}; expected 'ru' or 'kk'")
+    grams = []
+    for token in tokenize(text):
+        token = fold_kazakh(token)
+        if token in _STOPWORDS[lang] or len(token) < 2:
+            continue
+        padded = f"#{token}#"
+        grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+    return grams

@@ -49,7 +49,8 @@ class Plan:
 
     def slices(self) -> dict[str, list[str]]:
         """Disjoint question sets: c1 latency (shared by floor, in-process and HTTP, each with its own
-        cache), the c4 and c16 throughput runs, and warm-ups, so no measure is helped by another's cache."""
+        cache), the c4 and c16 throughput runs, warm-ups and the server's first question, so no
+        measure is helped by another's cache."""
         n, w = self.requests, self.warmup
         return {
             "latency": questions(n, 0),
@@ -59,6 +60,7 @@ class Plan:
             "warmup_http": questions(w, 3 * n + w),
             "warmup_c4": questions(w, 3 * n + 2 * w),
             "warmup_c16": questions(w, 3 * n + 3 * w),
+            "first": questions(1, 3 * n + 4 * w),  # the server's very first question
         }
 
 
@@ -160,6 +162,7 @@ def targets(r: dict) -> list[Target]:
         Target("errors at c4", http["c4"]["errors"], 0, True),
         Target("errors at c16", http["c16"]["errors"], 0, True),
         Target("server ready (s)", r["server_ready_s"], 3.0, True, "s"),
+        Target("first answer after spawn (s)", r["server_first_answer_s"], 3.0, True, "s"),
         Target("server peak RSS (MB)", r["server_peak_rss_mb"], 600.0, True, "MB"),
     ]
 
@@ -196,6 +199,7 @@ def format_report(r: dict, checks: list[Target]) -> str:
         f"{'index build (zanger index)':<38} {r['index_build_s']:>8.2f} s",
         f"{'Assistant.load in-process':<38} {r['assistant_load_s']:>8.2f} s",
         f"{'server ready (spawn -> 200 /health)':<38} {r['server_ready_s']:>8.2f} s",
+        f"{'first answer (spawn -> 200 POST /ask)':<38} {r['server_first_answer_s']:>8.2f} s",
         f"{'server peak RSS (VmHWM)':<38} {r['server_peak_rss_mb']:>8.1f} MB",
         "",
         "targets:",
@@ -204,6 +208,10 @@ def format_report(r: dict, checks: list[Target]) -> str:
         rule = "<=" if check.at_most else ">="
         lines.append(f"  [{'met' if check.met else 'MISS'}] {check.name:<36} {check.value:>8.2f} {rule} {check.limit:.2f} {check.unit}")
     return "\n".join(line for line in lines if line is not None)
+
+
+def _loadavg(values) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
 
 
 def machine() -> dict:
@@ -249,6 +257,7 @@ def run(plan: Plan, encoder_spec: str = "e5", workdir: Path | None = None, threa
 
         with start_server(index_dir, Path(tmp) / "server.log", ("--encoder", encoder_spec)) as server:
             r["server_ready_s"] = server.ready_seconds
+            r["server_first_answer_s"] = server.first_answer_seconds(slices["first"][0])
             r["http"] = {name: result.to_dict() for name, result in measure_http(server.url, plan, slices).items()}
             r["server_peak_rss_mb"] = server.peak_rss_mb()
     return r
@@ -268,10 +277,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests:
         plan = Plan(requests=args.requests, warmup=max(2, min(20, args.requests // 10)), time_limit=plan.time_limit)
     started = time.perf_counter()
+    load_before = os.getloadavg()  # other work on the box skews every number: recorded beside them
     results = run(plan, args.encoder, threads_probe=not args.no_threads_probe)
     checks = targets(results)
-    payload = {"machine": machine(), "results": results, "targets": [c.to_dict() for c in checks]}
+    payload = {
+        "machine": machine(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "results": results,
+        "targets": [c.to_dict() for c in checks],
+    }
     print(format_report(results, checks))
+    print(f"\nload average (1/5/15 min) before {_loadavg(load_before)}, after {_loadavg(os.getloadavg())}")
     if args.scale:
         from .scale import format_table, run_scale
 

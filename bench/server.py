@@ -47,6 +47,7 @@ class Server:
 
     process: subprocess.Popen
     url: str
+    spawned_at: float  # time.perf_counter() just before the spawn
     ready_seconds: float
     log_path: Path
 
@@ -56,6 +57,12 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.pid)
+
+    def first_answer_seconds(self, question: str) -> float:
+        """Spawn → a 200 on POST /ask: readiness as the first user sees it (lazy loading shows up here)."""
+        response = httpx.post(f"{self.url}/ask", json={"question": question}, timeout=60.0)
+        response.raise_for_status()
+        return time.perf_counter() - self.spawned_at
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (uvicorn shuts down gracefully), SIGKILL if it has not exited within `timeout`."""
@@ -91,7 +98,7 @@ def start_server(
     # stdout/stderr go to a file: a pipe nobody reads would fill and block the server's access log.
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     log.close()
-    server = Server(process, url, float("nan"), Path(log_path))
+    server = Server(process, url, started, float("nan"), Path(log_path))
     deadline = started + timeout
     with httpx.Client(timeout=2.0) as client:
         while True:

@@ -1,0 +1,77 @@
+"""The benchmark's code in a tiny mode, so it keeps working; no timing is asserted (targets live in its printed table)."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# bench/ is a folder of scripts beside the package, not installed: import it from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import load, questions, run, scale, server, timing  # noqa: E402
+
+
+def test_questions_are_distinct_and_alternate_russian_and_kazakh():
+    pool = questions.questions(questions.pool_size())
+    assert len(set(pool)) == len(pool) == 960
+    assert all(q.endswith("?") and not q[0].islower() for q in pool)
+    kazakh = set("әғқңөұүһі")
+    assert not set(pool[0].lower()) & kazakh and set(pool[1].lower()) & kazakh
+    assert questions.questions(3, 10) == pool[10:13]
+    with pytest.raises(ValueError):
+        questions.questions(2, 959)
+
+
+def test_plan_slices_never_share_a_question():
+    slices = run.Plan().slices()
+    everything = [q for texts in slices.values() for q in texts]
+    assert len(everything) == len(set(everything))
+    assert len(slices["latency"]) == len(slices["c4"]) == 200
+
+
+def test_summarize_percentiles():
+    t = timing.summarize([1.0, 2.0, 3.0, 4.0])
+    assert (t.count, t.p50, t.mean) == (4, 2.5, 2.5)
+    assert timing.summarize([]).count == 0
+
+
+def test_synthetic_vectors_are_unit_rows():
+    rng = np.random.default_rng(0)
+    for kind in scale.KINDS:
+        basis = scale.random_basis(rng) if kind == "anisotropic" else None
+        vectors = scale.synthetic(50, kind, rng, basis)
+        assert vectors.shape == (50, scale.DIM) and vectors.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_scale_section_on_a_tiny_index():
+    results = scale.run_scale(sizes=(1000,), queries_count=5, hnsw_max=1000)
+    assert {(r.data, r.index) for r in results} == {
+        (kind, index) for kind in scale.KINDS for index in ("flat (faiss)", "matmul (retriever)", "ivf-flat", "hnsw")
+    }
+    for r in results:
+        assert r.size == 1000 and r.query_p50_ms > 0 and 0.0 <= r.recall_at_10 <= 1.0
+        if r.index.startswith(("flat", "matmul")):
+            assert r.recall_at_10 == 1.0
+    assert "recall@10" in scale.format_table(results)
+
+
+def test_run_writes_results_and_targets(tmp_path):
+    """The whole benchmark end to end (index build, in-process, a real `zanger serve`), 5 requests a measure."""
+    output = tmp_path / "results.json"
+    assert run.main(["--requests", "5", "--encoder", "hashing", "--no-threads-probe", "--output", str(output)]) == 0
+    payload = json.loads(output.read_text(encoding="utf-8"))
+    results = payload["results"]
+    assert results["floor_ms"]["count"] == results["in_process_ms"]["count"] == 5
+    for name in ("c1", "cached", "c4", "c16"):
+        assert results["http"][name]["sent"] == 5
+        assert results["http"][name]["errors"] == 0
+    assert results["server_ready_s"] > 0 and results["server_peak_rss_mb"] > 0
+    assert {t["name"] for t in payload["targets"]} >= {"errors at c16", "server ready (s)"}
+
+
+def test_load_client_counts_refused_requests_as_errors():
+    """A port nothing listens on: every request is an error, none hangs."""
+    result = load.run_load(f"http://127.0.0.1:{server.free_port()}", ["Кто?"] * 3, concurrency=2, time_limit=10)
+    assert (result.sent, result.errors, result.throughput) == (3, 3, 0.0)
