@@ -72,8 +72,13 @@ def cmd_serve(args) -> int:
 
     from api.app import create_app
 
+    from .assistant import Assistant
+
     settings = _settings(args)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # Loaded before the port opens, so a missing encoder or a stale or corrupt index stops the
+    # command at once with its message (and exit code 2), not as a traceback from the app's start-up.
+    assistant = Assistant.load(settings, progress=sys.stderr.isatty())
+    uvicorn.run(create_app(settings, assistant=assistant), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -107,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.set_defaults(func=cmd_index)
 
     serve = common(sub.add_parser("serve", help="start the HTTP API and web chat"))
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
@@ -127,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ZangerError as error:
         print(str(error), file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an index folder that cannot be created or written
+        where, reason = error.filename or "", error.strerror or str(error)
+        print(
+            f"Не удалось прочитать или записать {where}: {reason}. Проверьте путь --index-dir (или ZANGER_INDEX_DIR).\n"
+            f"{where} оқу немесе жазу мүмкін болмады: {reason}. --index-dir (немесе ZANGER_INDEX_DIR) жолын тексеріңіз.",
+            file=sys.stderr,
+        )
         return 2
 
 

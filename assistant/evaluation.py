@@ -69,6 +69,7 @@ class Prepared:
     question: Question
     signals: dict
     earlier: list
+    context: list
 
 
 def prepare(retriever: Retriever, questions: Sequence[Question]) -> list[Prepared]:
@@ -77,7 +78,7 @@ def prepare(retriever: Retriever, questions: Sequence[Question]) -> list[Prepare
         history = [Turn(h, detect_language(h).lang or q.lang) for h in q.history]
         context = followup_context(q.text, q.lang, history)
         prepared.append(
-            Prepared(q, retriever.signals(q.text, q.lang), [retriever.signals(t, lang) for t, lang in context])
+            Prepared(q, retriever.signals(q.text, q.lang), [retriever.signals(t, lang) for t, lang in context], context)
         )
     return prepared
 
@@ -98,7 +99,7 @@ def run_system(
     ranked, features, abstained = {}, {}, {}
     for item in prepared:
         q = item.question
-        ranking = retriever.rank_signals(q.text, q.lang, item.signals, item.earlier, params)
+        ranking = retriever.rank_signals(q.text, q.lang, item.signals, item.earlier, params, item.context)
         if dedupe:
             hits = select_hits((Hit(retriever.clause(cid, q.lang), "", 0.0) for cid in ranking.ids), TOP)
             ranked[q.id] = [h.clause.id for h in hits]

@@ -163,14 +163,10 @@ class Retriever:
             self._rows[lang] = np.asarray(rows)
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         extra = {} if analyzer is None else {"analyzer": analyzer}
-        self.lexical = {
-            lang: LexicalIndex([matching_text(c) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
-        }
         style = style or CitationStyle()
-        self.chars = {
-            lang: LexicalIndex([matching_text(c) for c in self.by_lang[lang]], lang, analyzer=char_ngrams)
-            for lang in self.langs
-        }
+        texts = {lang: [self._document_prefix(c, style) + matching_text(c) for c in self.by_lang[lang]] for lang in self.langs}
+        self.lexical = {lang: LexicalIndex(texts[lang], lang, **extra) for lang in self.langs}
+        self.chars = {lang: LexicalIndex(texts[lang], lang, analyzer=char_ngrams) for lang in self.langs}
         self.headings = {
             lang: LexicalIndex([heading_text(c, style) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
         }
@@ -192,10 +188,18 @@ class Retriever:
             for lang in self.langs
         }
         self._clause_tokens = {
-            lang: [frozenset(self.lexical[lang].analyzer(matching_text(c), lang)) for c in self.by_lang[lang]]
+            lang: [frozenset(self.lexical[lang].analyzer(text, lang)) for text in texts[lang]]
             for lang in self.langs
         }
         self.cache = EmbeddingCache(cache_size)
+
+    @staticmethod
+    def _document_prefix(clause: Clause, style: CitationStyle) -> str:
+        """Every clause of the order is read as part of "приказ № 127", so naming the order
+        ("что утверждает приказ № 127?") favours none of them over another."""
+        if clause.document == "order" and style.act_name:
+            return style.act_name[clause.lang] + "\n"
+        return ""
 
     def clause(self, clause_id: str, lang: str) -> Clause:
         return self.by_lang[lang][self.ids.index(clause_id)]
@@ -240,7 +244,7 @@ class Retriever:
         most recent first, whose rankings are blended in for a follow-up question."""
         signals = self.signals(question, lang)
         earlier = [self.signals(text, text_lang) for text, text_lang in context]
-        return self.rank_signals(question, lang, signals, earlier)
+        return self.rank_signals(question, lang, signals, earlier, context=context)
 
     def rank_signals(
         self,
@@ -249,8 +253,12 @@ class Retriever:
         signals: dict[str, np.ndarray],
         earlier: Sequence[dict[str, np.ndarray]] = (),
         params: RetrievalParams | None = None,
+        context: Sequence[tuple[str, str]] = (),
     ) -> Ranking:
-        """Rank from precomputed signals (the eval reuses them across parameter settings)."""
+        """Rank from precomputed signals (the eval reuses them across parameter settings).
+
+        Abstention evidence of a follow-up is read from the question together with the turns it
+        leans on: "И в какой срок?" is in scope when the turn before it was."""
         fused = self.blend(signals, earlier, params)
         order = np.argsort(-fused, kind="stable")
         if (params or self.params).settle_granularity:
@@ -259,7 +267,7 @@ class Retriever:
             ids=tuple(self.ids[i] for i in order),
             scores=fused[order],
             signals=signals,
-            features=self._features(question, lang, signals, fused, order),
+            features=self._features(" ".join([question, *(text for text, _ in context)]), lang, signals, fused, order),
         )
 
     def blend(

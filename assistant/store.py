@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -217,7 +218,7 @@ def _current_version(index_dir: Path) -> str | None:
     """The version name `current` points at, or None when there is no `current`."""
     try:
         target = os.readlink(index_dir / CURRENT)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: index_dir is a file, so no index is there
         return None
     except OSError as exc:  # exists but is not a symlink
         raise _corrupt(index_dir, f"{CURRENT} не является ссылкой", f"{CURRENT} сілтеме емес") from exc
@@ -359,12 +360,12 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _rebuild(index_dir: Path) -> tuple[str, str]:
-    command = f"zanger index --index-dir {index_dir}"
+    command = f"zanger index --index-dir {shlex.quote(str(index_dir))}"  # quoted: a path may hold spaces
     return f"Перестройте индекс: {command}", f"Индексті қайта құрыңыз: {command}"
 
 
 def _missing(index_dir: Path) -> IndexMissing:
-    command = f"zanger index --index-dir {index_dir}"
+    command = f"zanger index --index-dir {shlex.quote(str(index_dir))}"
     return IndexMissing(
         f"В {index_dir} индекс не построен. Постройте его: {command}",
         f"{index_dir} ішінде индекс құрылмаған. Оны құрыңыз: {command}",
