@@ -41,15 +41,15 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("zanger.api")
 
 
-def get_assistant(request: Request):
-    """The assistant built at start-up; 503 until it exists."""
+async def get_assistant(request: Request):
+    """The assistant built at start-up; 503 until it exists (async: a lookup needs no worker thread)."""
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is None:
         raise HTTPException(status_code=503)
     return assistant
 
 
-def get_sessions(request: Request) -> SessionStore:
+async def get_sessions(request: Request) -> SessionStore:
     """The app's conversation store."""
     return request.app.state.sessions
 
@@ -70,8 +70,14 @@ def clause_fields(clause: Clause, citation: str) -> dict:
     }
 
 
+# Any route may answer these: a bad Content-Length (400) or an oversized body (413) is refused by
+# middleware before routing, and an unexpected failure is a bare 500.
+_ANY_ROUTE = (400, 413, 500)
+
+
 def _error_responses(*statuses: int) -> dict:
-    return {status: {"model": ErrorResponse} for status in statuses}
+    """The OpenAPI `responses` of a route: its own error statuses and those of any route, in the error shape."""
+    return {status: {"model": ErrorResponse} for status in sorted({*statuses, *_ANY_ROUTE})}
 
 
 def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
@@ -110,13 +116,15 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
     AskRequest = ask_request_model(settings)
     AssistantDep = Annotated[object, Depends(get_assistant)]
 
-    # Plain `def` routes: FastAPI runs them in its threadpool, so encoding a question (CPU-bound,
-    # releases the GIL) never stalls the event loop that serves the other requests.
-    @app.post("/ask", response_model=AskResponse, responses=_error_responses(400, 413, 422, 503), tags=["chat"])
-    def ask(body: AskRequest, assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> AskResponse:
+    # Encoding a question is CPU-bound (and releases the GIL), so `ask` runs in the threadpool and never
+    # stalls the event loop that serves the other requests. Only that call goes there: a plain `def`
+    # route would also send its dependencies and its response validation to the pool, four thread
+    # hops a request instead of one (bench/README.md). Plain `def` routes below are cheap lookups.
+    @app.post("/ask", response_model=AskResponse, responses=_error_responses(422, 503), tags=["chat"])
+    async def ask(body: AskRequest, assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> AskResponse:
         """Answer a question with the act's most relevant clauses; a follow-up leans on the session's earlier turns."""
         session_id, history = sessions.get(body.session_id)
-        answer = assistant.ask(body.question, lang=body.lang, k=body.k, history=history)
+        answer = await run_in_threadpool(assistant.ask, body.question, lang=body.lang, k=body.k, history=history)
         sessions.append(session_id, Turn(body.question, answer.lang, tuple(hit.clause.id for hit in answer.hits)))
         return AskResponse(**answer.to_dict(), session_id=session_id)
 

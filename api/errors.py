@@ -19,6 +19,9 @@ from .schemas import CLAUSE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS
 
 log = logging.getLogger("zanger.api")
 
+# Sent with every response (by middleware.SecurityHeaders, and by the crash handler, which runs outside it).
+DEFENSIVE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
 _STATUS_CODES = {
     400: "malformed_json",  # FastAPI's only 400: a JSON body it cannot decode (e.g. not UTF-8)
     404: "not_found",
@@ -69,6 +72,10 @@ def messages(settings: Settings) -> dict[str, tuple[str, str]]:
             f"Сұрау тым үлкен: {settings.max_body_bytes} байттан аспауы керек.",
         ),
         "not_ready": ("Сервис ещё не готов: индекс не загружен.", "Қызмет әлі дайын емес: индекс жүктелмеген."),
+        "unavailable": (
+            "Сервис временно не может ответить: сообщите администратору.",
+            "Қызмет уақытша жауап бере алмайды: әкімшіге хабарлаңыз.",
+        ),
         "internal_error": ("Внутренняя ошибка сервиса.", "Қызметтің ішкі қатесі."),
     }
 
@@ -117,8 +124,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     async def on_unavailable(request: Request, exc: ZangerError) -> JSONResponse:
         # Index or encoder trouble at request time: the service cannot answer, the request was fine.
+        # Its message names server paths and the command to run: for the operator's log, not the client.
         log.error("service unavailable: %s", exc)
-        return error_response(503, "not_ready", exc.message_ru, exc.message_kk)
+        return error_response(503, "not_ready", *texts["unavailable"])
 
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
@@ -127,7 +135,8 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", *texts["internal_error"])
+        # Starlette answers a 500 from its outermost middleware, past SecurityHeaders: add them here.
+        return error_response(500, "internal_error", *texts["internal_error"], headers=DEFENSIVE_HEADERS)
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(QuestionError, on_question)

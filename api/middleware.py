@@ -5,7 +5,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response
+from .errors import DEFENSIVE_HEADERS, error_response
 
 
 class BodyTooLarge(HTTPException):
@@ -87,8 +87,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
+                headers.update(DEFENSIVE_HEADERS)
                 if chat:
                     headers["Content-Security-Policy"] = self.CSP
                     headers["X-Frame-Options"] = "DENY"
