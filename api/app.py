@@ -17,7 +17,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from assistant.clause import LANGS, Clause
+from assistant.answer import clause_fields
+from assistant.clause import LANGS
 from assistant.conversation import Turn
 from assistant.sessions import SessionStore
 from assistant.settings import Settings
@@ -52,22 +53,6 @@ async def get_assistant(request: Request):
 async def get_sessions(request: Request) -> SessionStore:
     """The app's conversation store."""
     return request.app.state.sessions
-
-
-def clause_fields(clause: Clause, citation: str) -> dict:
-    """A clause as the API shows it (the hit fields without a score)."""
-    return {
-        "id": clause.id,
-        "document": clause.document,
-        "point": clause.point,
-        "subpoint": clause.subpoint,
-        "list": clause.list,
-        "chapter": clause.chapter,
-        "lang": clause.lang,
-        "citation": citation,
-        "text": clause.text,
-        "context": clause.lead_in if clause.subpoint is not None else None,
-    }
 
 
 # Any route may answer these: a bad Content-Length (400) or an oversized body (413) is refused by

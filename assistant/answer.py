@@ -23,6 +23,22 @@ _TEXTS = {
 }
 
 
+def clause_fields(clause: Clause, citation: str) -> dict:
+    """A clause as the JSON contract shows it; `context` is the lead-in of a subpoint's list."""
+    return {
+        "id": clause.id,
+        "document": clause.document,
+        "point": clause.point,
+        "subpoint": clause.subpoint,
+        "list": clause.list,
+        "chapter": clause.chapter,
+        "lang": clause.lang,
+        "citation": citation,
+        "text": clause.text,
+        "context": clause.lead_in if clause.subpoint is not None else None,
+    }
+
+
 @dataclass(frozen=True)
 class Hit:
     """A clause put forward for a question, with its citation in the question's language."""
@@ -40,20 +56,7 @@ class Hit:
         return clause.text
 
     def to_dict(self) -> dict:
-        c = self.clause
-        return {
-            "id": c.id,
-            "document": c.document,
-            "point": c.point,
-            "subpoint": c.subpoint,
-            "list": c.list,
-            "chapter": c.chapter,
-            "lang": c.lang,
-            "citation": self.citation,
-            "text": c.text,
-            "score": round(float(self.score), 6),
-            "context": c.lead_in if c.subpoint is not None else None,
-        }
+        return {**clause_fields(self.clause, self.citation), "score": round(float(self.score), 6)}
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ def build(act: Act, encoder, settings: Settings, progress: bool = True) -> dict:
     clauses = act.all_clauses()
     return build_index(
         clauses,
-        [passage_text(c) for c in clauses],
+        [passage_text(c, act.citation_style) for c in clauses],
         encoder,
         index_fingerprint(act),
         settings.index_dir,

@@ -26,7 +26,7 @@ from .stemming import char_ngrams
 
 PARAMS_FILE = Path(__file__).with_name("params.json")
 # Bumped whenever matching_text/passage_text change, so a stale index is refused.
-PASSAGE_VERSION = 1
+PASSAGE_VERSION = 2
 # "How much / how many / how long": the act is an organizational regulation with no amounts,
 # terms or fees, so such a question is evidence (weighed by the fitted model) that it is out of scope.
 AMOUNT_WORDS = frozenset("сколько скольких размер сумма ставка қанша неше мөлшері мөлшерлемесі".split())
@@ -59,9 +59,9 @@ def heading_text(clause: Clause, style: CitationStyle) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def passage_text(clause: Clause) -> str:
-    """The text the dense encoder embeds for a clause (same as matching text)."""
-    return matching_text(clause)
+def passage_text(clause: Clause, style: CitationStyle) -> str:
+    """The text the dense encoder embeds for a clause: its heading, then its matching text."""
+    return f"{heading_text(clause, style)}\n{matching_text(clause)}"
 
 
 @dataclass(frozen=True)
