@@ -159,3 +159,12 @@ def test_eval_harness_reports_baselines_and_significance(retriever):
     assert results["langid"]["lingua"]["all"] == 1.0 and results["langid"]["langdetect"]["kk"] == 0.0
     assert results["folded"]["n"] == 1
     json.dumps({k: v for k, v in results.items() if k != "plot"}, default=float)
+
+
+def test_fitted_parameters_ship_with_the_package():
+    from assistant.retrieval import PARAMS_FILE, SIGNALS
+
+    assert PARAMS_FILE.is_file()
+    params = RetrievalParams.load()
+    assert set(params.weights) <= set(SIGNALS) and params.weights.get("lexical") == 1.0
+    assert params.abstain_coef and 0.0 < params.abstain_threshold < 1.0
