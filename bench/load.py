@@ -31,6 +31,7 @@ class LoadResult:
     errors: int  # non-200 answers, transport failures and timeouts
     seconds: float
     timing: Timing  # latency of the successful requests
+    samples_ms: tuple[float, ...] = ()  # each successful request's latency, to pool runs
 
     @property
     def throughput(self) -> float:
@@ -114,7 +115,7 @@ async def _load(url: str, questions: Sequence[str], concurrency: int, time_limit
                 try:
                     status, _ = await asyncio.wait_for(connection.post_json("/ask", {"question": question}), REQUEST_TIMEOUT)
                     ok = status == 200
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+                except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
                     await connection.close()
                     ok = False
                 if ok:
@@ -125,7 +126,7 @@ async def _load(url: str, questions: Sequence[str], concurrency: int, time_limit
             await connection.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return LoadResult(concurrency, sent, errors, time.perf_counter() - start, summarize(samples))
+    return LoadResult(concurrency, sent, errors, time.perf_counter() - start, summarize(samples), tuple(samples))
 
 
 def run_load(url: str, questions: Sequence[str], concurrency: int = 1, time_limit: float = 60.0) -> LoadResult:
@@ -133,3 +134,31 @@ def run_load(url: str, questions: Sequence[str], concurrency: int = 1, time_limi
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     return asyncio.run(_load(url, questions, concurrency, time_limit))
+
+
+class BlockingClient:
+    """One keep-alive connection used one request at a time, for latency paired with other calls."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self._loop = asyncio.new_event_loop()
+        self._connection = Connection(parts.hostname, parts.port)
+
+    def ask(self, question: str) -> bytes:
+        """POST /ask; the response body, or RuntimeError on any status but 200."""
+        status, body = self._loop.run_until_complete(
+            asyncio.wait_for(self._connection.post_json("/ask", {"question": question}), REQUEST_TIMEOUT)
+        )
+        if status != 200:
+            raise RuntimeError(f"POST /ask answered {status}: {body[:200]!r}")
+        return body
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._connection.close())
+        self._loop.close()
+
+    def __enter__(self) -> BlockingClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

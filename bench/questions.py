@@ -3,9 +3,12 @@
 Every measurement needs questions the encoder has not seen (a repeated text is a cache hit), so
 questions are combinations of an opening, a topic and an ending, interleaved ru/kk. There are
 3 × 40 × 4 × 2 = 960 distinct texts before any repeat, of the length people type (4-15 words).
+They come in a fixed shuffled order, so any slice has the same mix of short and long questions
+(the encoder's cost grows with length, and measures on different slices are compared).
 """
 from __future__ import annotations
 
+import random
 from itertools import product
 
 RU_TOPICS = (
@@ -114,11 +117,12 @@ def questions(count: int, offset: int = 0) -> list[str]:
 
     Disjoint (offset, count) ranges give disjoint questions, so each measurement sees only
     questions no earlier one has cached. Raises ValueError past the 960 available.
-    Example: questions(2) -> ["Кто возглавляет прокуратуру района?", "Аудан прокуратурасын кім басқарады?"].
+    Example: questions(2) -> ["Скажите, пожалуйста, кому подчиняется прокуратура района согласно Положению
+    о прокуратуре района?", "Айтыңызшы, аудан прокуратурасы кімге бағынады аудан прокуратурасы туралы ереже бойынша?"].
     """
-    ru = _variants(RU_OPENINGS, RU_TOPICS, RU_ENDINGS)
-    kk = _variants(KK_OPENINGS, KK_TOPICS, KK_ENDINGS)
-    pool = [text for pair in zip(ru, kk) for text in pair]
+    pairs = list(zip(_variants(RU_OPENINGS, RU_TOPICS, RU_ENDINGS), _variants(KK_OPENINGS, KK_TOPICS, KK_ENDINGS)))
+    random.Random(127).shuffle(pairs)  # fixed seed: the same questions on every run
+    pool = [text for pair in pairs for text in pair]
     if offset < 0 or count < 0 or offset + count > len(pool):
         raise ValueError(f"only {len(pool)} distinct questions: cannot take {count} from {offset}")
     return pool[offset : offset + count]

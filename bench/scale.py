@@ -149,7 +149,7 @@ def bench_size(size: int, kind: str, queries_count: int, rng: np.random.Generato
     results.append(IndexResult(size, kind, "matmul (retriever)", "vectors @ q", 0.0, p50, p95, vectors.nbytes / 2**20, 0.0, 1.0))
 
     # approximate: IVF-Flat, nlist ~ sqrt(N) (k-means cost grows with nlist; lists stay ~sqrt(N) long)
-    nlist = max(16, int(round(np.sqrt(size))))
+    nlist = max(16, round(np.sqrt(size)))
     before = rss_mb()
     start = time.perf_counter()
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -175,7 +175,6 @@ def bench_size(size: int, kind: str, queries_count: int, rng: np.random.Generato
             build, p50, p95, index_mb(ivf), delta, sweep[ivf.nprobe],
         )
     )
-    del ivf
 
     if hnsw:
         before = rss_mb()

@@ -41,6 +41,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used, in seconds (from /proc/PID/stat); NaN without /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)", whose name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     """A running `zanger serve`; `ready_seconds` is spawn → first 200 on /health."""
@@ -57,6 +67,9 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
 
     def first_answer_seconds(self, question: str) -> float:
         """Spawn → a 200 on POST /ask: readiness as the first user sees it (lazy loading shows up here)."""
@@ -75,7 +88,7 @@ class Server:
             self.process.kill()
             self.process.wait(timeout)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -45,3 +45,26 @@ def time_each(call: Callable[[str], object], inputs: Iterable[str], warmup: Iter
         call(item)
         samples.append((time.perf_counter() - start) * 1000.0)
     return summarize(samples)
+
+
+def time_pairs(
+    first: Callable[[str], object], second: Callable[[str], object], inputs: Iterable[str], warmup: Iterable[str] = ()
+) -> tuple[Timing, Timing]:
+    """Latency of `first(x)` and of `second(x)` for each input, alternating.
+
+    Why pairs: on a shared machine background load drifts; timing both calls back to back on the
+    same input exposes them to the same load, so their ratio stays meaningful.
+    """
+    for item in warmup:
+        first(item)
+        second(item)
+    a, b = [], []
+    for item in inputs:
+        start = time.perf_counter()
+        first(item)
+        middle = time.perf_counter()
+        second(item)
+        end = time.perf_counter()
+        a.append((middle - start) * 1000.0)
+        b.append((end - middle) * 1000.0)
+    return summarize(a), summarize(b)
