@@ -248,6 +248,12 @@ def analyze(text: str, lang: str) -> list[str]:
     Example: analyze("Кто назначает прокуроров?", "ru") -> ["назнача", "прокурор"];
     analyze("Құжаттарға кім қол қояды?", "kk") -> ["кужат", "кол", "кой"].
     """
+    return list(_analyze(text, lang))
+
+
+@lru_cache(maxsize=4096)  # a question is read by several indexes, the granularity step and abstention
+def _analyze(text: str, lang: str) -> tuple[str, ...]:
+    """Cached body of `analyze`."""
     if lang not in _STOPWORDS:
         raise ValueError(f"no analyzer for language {lang!r}; expected 'ru' or 'kk'")
     stopwords = _STOPWORDS[lang]
@@ -258,7 +264,7 @@ def analyze(text: str, lang: str) -> list[str]:
         if token in stopwords or (len(token) == 1 and not token.isdigit()):
             continue
         stems.append(token if token.isdigit() else stem(token))
-    return stems
+    return tuple(stems)
 
 
 def char_ngrams(text: str, lang: str, n: int = 4) -> list[str]:
@@ -267,6 +273,12 @@ def char_ngrams(text: str, lang: str, n: int = 4) -> list[str]:
 
     Example: char_ngrams("құқық", "kk") -> ["#кук", "кукы", "укык", "кык#"].
     """
+    return list(_char_ngrams(text, lang, n))
+
+
+@lru_cache(maxsize=4096)
+def _char_ngrams(text: str, lang: str, n: int) -> tuple[str, ...]:
+    """Cached body of `char_ngrams`."""
     if lang not in _STOPWORDS:
         raise ValueError(f"no analyzer for language {lang!r}; expected 'ru' or 'kk'")
     grams = []
@@ -276,4 +288,4 @@ def char_ngrams(text: str, lang: str, n: int = 4) -> list[str]:
             continue
         padded = f"#{token}#"
         grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
-    return grams
+    return tuple(grams)
