@@ -246,11 +246,6 @@ def fit_fusion(
                     trial_score = score(trial)
                     if trial_score > current + 1e-9:
                         params, current, improved = trial, trial_score, True
-            for weight in (0.0, 0.25, 0.5, 0.75, 1.0):
-                trial = replace(params, container_weight=weight)
-                trial_score = score(trial)
-                if trial_score > current + 1e-9:
-                    params, current, improved = trial, trial_score, True
             for weight in (0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
                 trial = replace(params, followup_weight=weight)
                 trial_score = score(trial)
@@ -425,7 +420,7 @@ def build_report(questions, qrels, runs: dict[str, SystemRun], metrics: dict[str
         "## Fitted parameters",
         "",
         f"Normalization `{params.normalization}`; signal weights {json.dumps(params.weights)}; "
-        f"level priors {json.dumps(params.level_prior)}; container weight {params.container_weight:g}; "
+        f"level priors {json.dumps(params.level_prior)}; "
         f"follow-up weight {params.followup_weight:g}; granularity by question scope: {params.settle_granularity}.",
         "",
         "![Recall@1 per system and language](report.png)",

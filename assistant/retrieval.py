@@ -75,8 +75,6 @@ class RetrievalParams:
     level_prior: dict[str, float] = field(default_factory=lambda: {"point": 0.0, "list": 0.0, "subpoint": 0.0, "part": 0.0})
     followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
     followup_decay: float = 0.5  # each turn further back counts this much less
-    # a point or list also scores this share of its best subpoint: it contains that subpoint
-    container_weight: float = 0.0
     settle_granularity: bool = True  # pick point / list / subpoint of the top point by the question's scope
     abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over ranking features
     abstain_bias: float = 0.0
@@ -151,7 +149,7 @@ class Retriever:
         self.langs = tuple(dict.fromkeys(c.lang for c in clauses))
         first = [c for c in clauses if c.lang == self.langs[0]]
         self.ids: tuple[str, ...] = tuple(c.id for c in first)
-        position = {cid: i for i, cid in enumerate(self.ids)}
+        self._position = position = {cid: i for i, cid in enumerate(self.ids)}
         self.by_lang: dict[str, list[Clause]] = {}
         self._rows: dict[str, np.ndarray] = {}
         for lang in self.langs:
@@ -167,9 +165,8 @@ class Retriever:
         texts = {lang: [self._document_prefix(c, style) + matching_text(c) for c in self.by_lang[lang]] for lang in self.langs}
         self.lexical = {lang: LexicalIndex(texts[lang], lang, **extra) for lang in self.langs}
         self.chars = {lang: LexicalIndex(texts[lang], lang, analyzer=char_ngrams) for lang in self.langs}
-        self.headings = {
-            lang: LexicalIndex([heading_text(c, style) for c in self.by_lang[lang]], lang, **extra) for lang in self.langs
-        }
+        headings = {lang: [heading_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
+        self.headings = {lang: LexicalIndex(headings[lang], lang, **extra) for lang in self.langs}
         self.levels = np.array([c.level for c in first])
         self._point_ids = [c.point_id for c in first]
         # _descendants[i, j]: subpoint j lies inside point or list i
@@ -184,7 +181,7 @@ class Retriever:
             ]
         )
         self._heading_tokens = {
-            lang: [frozenset(self.lexical[lang].analyzer(heading_text(c, style), lang)) for c in self.by_lang[lang]]
+            lang: [frozenset(self.lexical[lang].analyzer(text, lang)) for text in headings[lang]]
             for lang in self.langs
         }
         self._clause_tokens = {
@@ -202,7 +199,7 @@ class Retriever:
         return ""
 
     def clause(self, clause_id: str, lang: str) -> Clause:
-        return self.by_lang[lang][self.ids.index(clause_id)]
+        return self.by_lang[lang][self._position[clause_id]]
 
     def embed(self, text: str) -> np.ndarray:
         """Query embedding, from the cache when the same text was embedded before."""
@@ -234,9 +231,6 @@ class Retriever:
         else:
             fused = fuse_scores(signals, params.weights, params.normalization)
         prior = np.array([params.level_prior.get(level, 0.0) for level in self.levels], dtype=np.float32)
-        if params.container_weight:
-            best_child = np.where(self._descendants, fused[None, :], -np.inf).max(axis=1)
-            fused = fused + params.container_weight * np.where(np.isfinite(best_child), best_child, 0.0)
         return fused + prior
 
     def rank(self, question: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Ranking:
