@@ -17,7 +17,7 @@ from .language import detect_language
 from .language import preload as preload_language_models
 from .retrieval import PASSAGE_VERSION, Retriever, RetrievalParams, passage_text
 from .settings import Settings
-from .store import build_index, load_index, read_manifest
+from .store import build_index, load_index
 
 
 def index_fingerprint(act: Act) -> str:
@@ -167,7 +167,3 @@ def build(act: Act, encoder, settings: Settings, progress: bool = True) -> dict:
         progress=progress,
     )
 
-
-def index_status(settings: Settings) -> dict | None:
-    """The manifest of the index in `settings.index_dir`, or None when there is none."""
-    return read_manifest(settings.index_dir)
