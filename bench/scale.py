@@ -35,7 +35,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .timing import summarize
+from .timing import time_each
 
 DIM = 384
 K = 10
@@ -104,14 +104,7 @@ def index_mb(index: faiss.Index) -> float:
 
 def single_query_ms(search, queries: np.ndarray) -> tuple[float, float]:
     """p50 and p95 of one-query-at-a-time search latency (ms), after two warm-up queries."""
-    for query in queries[:2]:
-        search(query)
-    samples = []
-    for query in queries:
-        start = time.perf_counter()
-        search(query)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    timing = summarize(samples)
+    timing = time_each(search, queries, warmup=queries[:2])
     return timing.p50, timing.p95
 
 

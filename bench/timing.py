@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def summarize(samples_ms: Sequence[float]) -> Timing:
     return Timing(len(values), float(p50), float(p95), float(p99), float(values.mean()))
 
 
-def time_each(call: Callable[[str], object], inputs: Iterable[str], warmup: Iterable[str] = ()) -> Timing:
+def time_each(call: Callable[[Any], object], inputs: Iterable[Any], warmup: Iterable[Any] = ()) -> Timing:
     """Latency of `call(x)` for each input, one at a time, after calling it once on each warm-up input."""
     for item in warmup:
         call(item)
