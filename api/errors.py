@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from assistant.errors import QuestionError, UnknownClause, ZangerError
+from assistant.messages import both
 from assistant.settings import Settings
 
 from .schemas import CLAUSE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS
@@ -32,51 +33,25 @@ _STATUS_CODES = {
 
 
 def messages(settings: Settings) -> dict[str, tuple[str, str]]:
-    """Error code -> (Russian, Kazakh) message, with the limits of `settings` filled in."""
-    n, k = settings.max_question_chars, settings.max_k
+    """Error code -> (Russian, Kazakh) message from the catalog, with the limits of `settings` filled in."""
+    limits = {
+        "question_too_long": settings.max_question_chars,
+        "invalid_k": settings.max_k,
+        "invalid_session_id": SESSION_ID_MAX_CHARS,
+        "invalid_clause_id": CLAUSE_ID_MAX_CHARS,
+        "body_too_large": settings.max_body_bytes,
+    }
+    codes = (
+        "question_missing", "question_empty", "question_too_long", "question_type", "invalid_k", "invalid_lang",
+        "invalid_session_id", "invalid_clause_id", "invalid_parallel", "malformed_json", "invalid_body",
+        "invalid_request", "not_found", "method_not_allowed", "body_too_large", "not_ready", "unavailable",
+        "internal_error",
+    )
+    # The API's names for two catalog entries whose wording differs from the core's (no length, no value).
+    catalog = {"question_too_long": "question_too_long_limit", "invalid_lang": "invalid_lang_field"}
     return {
-        "question_missing": ("Не задан вопрос: поле «question» обязательно.", "Сұрақ берілмеген: «question» өрісі міндетті."),
-        "question_empty": ("Вопрос пуст: напишите, что вы хотите узнать.", "Сұрақ бос: не білгіңіз келетінін жазыңыз."),
-        "question_too_long": (
-            f"Вопрос слишком длинный: допустимо не более {n} символов.",
-            f"Сұрақ тым ұзын: {n} таңбадан аспауы керек.",
-        ),
-        "question_type": ("Вопрос должен быть текстом.", "Сұрақ мәтін болуы керек."),
-        "invalid_k": (
-            f"Число положений k должно быть целым числом от 1 до {k}.",
-            f"Ережелер саны k 1-ден {k}-ге дейінгі бүтін сан болуы керек.",
-        ),
-        "invalid_lang": ("Язык должен быть ru или kk.", "Тіл ru немесе kk болуы керек."),
-        "invalid_session_id": (
-            f"Идентификатор разговора должен быть строкой не длиннее {SESSION_ID_MAX_CHARS} символов.",
-            f"Әңгіме идентификаторы {SESSION_ID_MAX_CHARS} таңбадан аспайтын жол болуы керек.",
-        ),
-        "invalid_clause_id": (
-            f"Неверный идентификатор положения: ожидается вид «regulation.p10», не длиннее {CLAUSE_ID_MAX_CHARS} символов.",
-            f"Ереже идентификаторы қате: «regulation.p10» түрінде, {CLAUSE_ID_MAX_CHARS} таңбадан аспауы керек.",
-        ),
-        "invalid_parallel": ("Параметр parallel должен быть true или false.", "parallel параметрі true немесе false болуы керек."),
-        "malformed_json": (
-            "Тело запроса — не корректный JSON в кодировке UTF-8.",
-            "Сұрау денесі UTF-8 кодтауындағы дұрыс JSON емес.",
-        ),
-        "invalid_body": (
-            'Тело запроса должно быть JSON-объектом вида {"question": "..."}.',
-            'Сұрау денесі {"question": "..."} түріндегі JSON-нысан болуы керек.',
-        ),
-        "invalid_request": ("Неверный запрос.", "Сұрау қате."),
-        "not_found": ("Такого адреса нет.", "Мұндай мекенжай жоқ."),
-        "method_not_allowed": ("Этот метод не поддерживается по этому адресу.", "Бұл мекенжайда бұл әдіс қолданылмайды."),
-        "body_too_large": (
-            f"Запрос слишком большой: допустимо не более {settings.max_body_bytes} байт.",
-            f"Сұрау тым үлкен: {settings.max_body_bytes} байттан аспауы керек.",
-        ),
-        "not_ready": ("Сервис ещё не готов: индекс не загружен.", "Қызмет әлі дайын емес: индекс жүктелмеген."),
-        "unavailable": (
-            "Сервис временно не может ответить: сообщите администратору.",
-            "Қызмет уақытша жауап бере алмайды: әкімшіге хабарлаңыз.",
-        ),
-        "internal_error": ("Внутренняя ошибка сервиса.", "Қызметтің ішкі қатесі."),
+        code: both(catalog.get(code, code), **({"limit": limits[code]} if code in limits else {}))
+        for code in codes
     }
 
 

@@ -5,6 +5,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.messages import both
+
 from .errors import DEFENSIVE_HEADERS, error_response
 
 
@@ -28,9 +30,7 @@ class BodySizeLimit:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             if not declared.isdigit():
-                await error_response(400, "bad_request", "Неверный заголовок Content-Length.", "Content-Length тақырыбы қате.")(
-                    scope, receive, send
-                )
+                await error_response(400, "bad_request", *both("bad_content_length"))(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
                 await error_response(413, "body_too_large", *self.messages)(scope, receive, send)

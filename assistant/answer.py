@@ -6,22 +6,7 @@ from dataclasses import dataclass
 
 from .citation import capitalize
 from .clause import Clause
-
-_TEXTS = {
-    "ru": {
-        "found": "{citation}:\n«{text}»",
-        "related": "Связанные положения:",
-        "abstain": "В приказе № 127 и утверждённом им Положении ответа на этот вопрос нет.",
-        "maybe": "Возможно, к вопросу относятся:",
-    },
-    "kk": {
-        "found": "{citation}:\n«{text}»",
-        "related": "Қатысты ережелер:",
-        "abstain": "№ 127 бұйрықта және ол бекіткен Ережеде бұл сұраққа жауап жоқ.",
-        "maybe": "Сұраққа қатысы болуы мүмкін:",
-    },
-}
-
+from .messages import render
 
 def clause_fields(clause: Clause, citation: str) -> dict:
     """A clause as the JSON contract shows it; `context` is the lead-in of a subpoint's list."""
@@ -107,16 +92,15 @@ def select_hits(ranked: Sequence[Hit], k: int) -> tuple[Hit, ...]:
 
 def compose(lang: str, hits: Sequence[Hit], abstained: bool) -> str:
     """The answer text: the best clause quoted with its citation, or a plain "the act does not say"."""
-    texts = _TEXTS[lang]
     if abstained:
-        lines = [texts["abstain"]]
+        lines = [render("answer_not_in_act", lang)]
         if hits:
-            lines.append(texts["maybe"] + " " + "; ".join(hit.citation for hit in hits[:3]) + ".")
+            lines.append(render("answer_maybe", lang) + " " + "; ".join(hit.citation for hit in hits[:3]) + ".")
         return "\n".join(lines)
     if not hits:
-        return texts["abstain"]
+        return render("answer_not_in_act", lang)
     best = hits[0]
-    lines = [texts["found"].format(citation=capitalize(best.citation), text=best.quote)]
+    lines = [render("answer_found", lang, citation=capitalize(best.citation), text=best.quote)]
     if len(hits) > 1:
-        lines.append(texts["related"] + " " + "; ".join(hit.citation for hit in hits[1:]) + ".")
+        lines.append(render("answer_related", lang) + " " + "; ".join(hit.citation for hit in hits[1:]) + ".")
     return "\n".join(lines)

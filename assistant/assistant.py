@@ -33,19 +33,16 @@ def clean_question(question: str, max_chars: int) -> str:
     Example: clean_question("прокура\u00adтуру\x00района", 1000) -> "прокуратуру района".
     """
     if not isinstance(question, str):
-        raise QuestionError("Вопрос должен быть текстом.", "Сұрақ мәтін болуы керек.")
+        raise QuestionError("question_type")
     if len(question) > max_chars:
-        raise QuestionError(
-            f"Вопрос слишком длинный: {len(question)} символов, допустимо не более {max_chars}.",
-            f"Сұрақ тым ұзын: {len(question)} таңба, {max_chars} таңбадан аспауы керек.",
-        )
+        raise QuestionError("question_too_long", length=len(question), limit=max_chars)
     categories = ((ch, unicodedata.category(ch)) for ch in question)
     text = "".join("" if kind == "Cf" else " " if kind[0] == "C" else ch for ch, kind in categories)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
-        raise QuestionError("Вопрос пуст: напишите, что вы хотите узнать.", "Сұрақ бос: не білгіңіз келетінін жазыңыз.")
+        raise QuestionError("question_empty")
     if not any(ch.isalpha() for ch in text):
-        raise QuestionError("В вопросе нет слов.", "Сұрақта сөз жоқ.")
+        raise QuestionError("question_no_words")
     return text
 
 
@@ -89,10 +86,7 @@ class Assistant:
         """Answer one question; `history` holds the conversation's earlier turns, oldest first."""
         k = self.settings.default_k if k is None else k
         if not isinstance(k, int) or not 1 <= k <= self.settings.max_k:
-            raise QuestionError(
-                f"Число положений k должно быть от 1 до {self.settings.max_k}.",
-                f"Ережелер саны k 1-ден {self.settings.max_k}-ге дейін болуы керек.",
-            )
+            raise QuestionError("invalid_k", limit=self.settings.max_k)
         text = clean_question(question, self.settings.max_question_chars)
         lang = self.language_of(text, lang)
         context = followup_context(text, lang, history)
@@ -120,28 +114,19 @@ class Assistant:
         """The language to answer in: `lang` when given, else the detected one; refuses others."""
         if lang is not None:
             if lang not in LANGS:
-                raise QuestionError(
-                    f"Язык {lang!r} не поддерживается: выберите ru или kk.",
-                    f"{lang!r} тілі қолдау көрмейді: ru немесе kk таңдаңыз.",
-                )
+                raise QuestionError("invalid_lang", lang=lang)
             return lang
         detection = detect_language(text)
         if detection.lang is None:
-            raise QuestionError(
-                "Задайте вопрос на русском или казахском языке.",
-                "Сұрағыңызды қазақ немесе орыс тілінде қойыңыз.",
-            )
+            raise QuestionError("question_language")
         return detection.lang
 
     def clause(self, clause_id: str, lang: str) -> Clause:
         """One clause by id in `lang`."""
         if lang not in LANGS:
-            raise QuestionError(
-                f"Язык {lang!r} не поддерживается: выберите ru или kk.",
-                f"{lang!r} тілі қолдау көрмейді: ru немесе kk таңдаңыз.",
-            )
+            raise QuestionError("invalid_lang", lang=lang)
         if clause_id not in self.retriever.ids:
-            raise UnknownClause(f"Положение {clause_id!r} не найдено.", f"{clause_id!r} ережесі табылмады.")
+            raise UnknownClause("unknown_clause", clause_id=clause_id)
         return self.retriever.clause(clause_id, lang)
 
     def cite(self, clause: Clause, lang: str | None = None) -> str:

@@ -7,13 +7,8 @@ import sys
 import textwrap
 
 from .errors import ZangerError
+from .messages import both, render
 from .settings import Settings
-
-_LABELS = {
-    "ru": {"related": "Связанные положения:", "maybe": "Возможно, относятся к вопросу:", "act": "Источник"},
-    "kk": {"related": "Қатысты ережелер:", "maybe": "Сұраққа қатысы болуы мүмкін:", "act": "Дереккөз"},
-}
-
 
 def _settings(args) -> Settings:
     return Settings.from_env(index_dir=getattr(args, "index_dir", None), encoder=getattr(args, "encoder", None))
@@ -25,19 +20,19 @@ def _shorten(text: str, width: int = 160) -> str:
 
 def format_answer(answer, act_title: str) -> str:
     """The answer as a person reads it in a terminal."""
-    labels = _LABELS[answer.lang]
+    lang = answer.lang
     if answer.abstained:
         lines = [answer.answer.splitlines()[0]]
         if answer.hits:
-            lines += ["", labels["maybe"]]
+            lines += ["", render("answer_maybe", lang)]
             lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in answer.hits]
         return "\n".join(lines)
     best, *related = answer.hits
     lines = [f"{best.citation[:1].upper()}{best.citation[1:]}:", f"«{best.quote}»"]
     if related:
-        lines += ["", labels["related"]]
+        lines += ["", render("answer_related", lang)]
         lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in related]
-    lines += ["", f"{labels['act']}: {act_title}"]
+    lines += ["", f"{render('answer_source', lang)}: {act_title}"]
     return "\n".join(lines)
 
 
@@ -142,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as error:  # e.g. an index folder that cannot be created or written
         where, reason = error.filename or "", error.strerror or str(error)
-        print(
-            f"Не удалось прочитать или записать {where}: {reason}. Проверьте путь --index-dir (или ZANGER_INDEX_DIR).\n"
-            f"{where} оқу немесе жазу мүмкін болмады: {reason}. --index-dir (немесе ZANGER_INDEX_DIR) жолын тексеріңіз.",
-            file=sys.stderr,
-        )
+        print("\n".join(both("io_error", path=where, reason=reason)), file=sys.stderr)
         return 2
 
 

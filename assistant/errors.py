@@ -1,12 +1,19 @@
-"""Errors a person may see: each carries its message in Russian and in Kazakh."""
+"""Errors a person may see: each names a message of the catalog and carries it in Russian and in Kazakh."""
+from __future__ import annotations
+
+from .messages import both
 
 
 class ZangerError(Exception):
-    """Base error; `str()` gives both languages."""
+    """Base error: `code` names the catalog message, `str()` gives both languages.
 
-    def __init__(self, message_ru: str, message_kk: str):
-        super().__init__(f"{message_ru}\n{message_kk}")
-        self.message_ru, self.message_kk = message_ru, message_kk
+    Example: QuestionError("question_empty").message_kk -> "Сұрақ бос: не білгіңіз келетінін жазыңыз."
+    """
+
+    def __init__(self, code: str, **values):
+        self.code = code
+        self.message_ru, self.message_kk = both(code, **values)
+        super().__init__(f"{self.message_ru}\n{self.message_kk}")
 
     def message(self, lang: str) -> str:
         return self.message_kk if lang == "kk" else self.message_ru

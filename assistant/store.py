@@ -44,6 +44,7 @@ from tqdm import tqdm
 from .clause import Clause
 from .encoders.base import Encoder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+from .messages import Message
 
 FORMAT_VERSION = 1
 BATCH_SIZE = 16  # passages per encoder call: small enough for the progress bar to move on 2 cores
@@ -171,18 +172,14 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
     _check_matches(manifest, encoder_name, corpus_hash, index_dir)
     for name, data, key in ((FAISS_FILE, faiss_bytes, "faiss_sha256"), (CLAUSES_FILE, clauses_bytes, "clauses_sha256")):
         if hashlib.sha256(data).hexdigest() != manifest[key]:
-            raise _corrupt(index_dir, f"контрольная сумма {name} не совпадает", f"{name} бақылау сомасы сәйкес емес")
+            raise _corrupt(index_dir, "reason_checksum", name=name)
     clauses = _parse_clauses(clauses_bytes, index_dir)
     index = _deserialize(faiss_bytes, index_dir)
     count, dim = manifest["clause_count"], manifest["dim"]
     if not (index.ntotal == len(clauses) == count):
-        raise _corrupt(
-            index_dir,
-            f"векторов {index.ntotal}, положений {len(clauses)}, в манифесте {count}",
-            f"вектор саны {index.ntotal}, ереже саны {len(clauses)}, манифестте {count}",
-        )
+        raise _corrupt(index_dir, "reason_counts", vectors=index.ntotal, clauses=len(clauses), count=count)
     if index.d != dim:
-        raise _corrupt(index_dir, f"размерность {index.d} вместо {dim}", f"өлшемі {dim} орнына {index.d}")
+        raise _corrupt(index_dir, "reason_dimension", found=index.d, expected=dim)
     vectors = np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
     return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index, vectors=vectors)
 
@@ -208,10 +205,10 @@ def _read_current(index_dir: Path, attempts: int = 10) -> tuple[bytes, bytes, by
             return tuple((folder / name).read_bytes() for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE))
         except FileNotFoundError as exc:
             if _current_version(index_dir) == version:  # not a concurrent swap: the files really are gone
-                raise _corrupt(index_dir, f"нет файла {exc.filename}", f"{exc.filename} файлы жоқ") from exc
+                raise _corrupt(index_dir, "reason_no_file", name=exc.filename) from exc
         except OSError as exc:
-            raise _corrupt(index_dir, f"файл не читается: {exc}", f"файл оқылмайды: {exc}") from exc
-    raise _corrupt(index_dir, "индекс всё время перестраивается", "индекс үнемі қайта құрылуда")
+            raise _corrupt(index_dir, "reason_unreadable_file", error=exc) from exc
+    raise _corrupt(index_dir, "reason_rebuilding")
 
 
 def _current_version(index_dir: Path) -> str | None:
@@ -221,10 +218,10 @@ def _current_version(index_dir: Path) -> str | None:
     except (FileNotFoundError, NotADirectoryError):  # NotADirectory: index_dir is a file, so no index is there
         return None
     except OSError as exc:  # exists but is not a symlink
-        raise _corrupt(index_dir, f"{CURRENT} не является ссылкой", f"{CURRENT} сілтеме емес") from exc
+        raise _corrupt(index_dir, "reason_not_link", name=CURRENT) from exc
     head, _, version = target.partition("/")
     if head != VERSIONS or not version or "/" in version:
-        raise _corrupt(index_dir, f"{CURRENT} указывает на {target!r}", f"{CURRENT} {target!r} дегенді көрсетеді")
+        raise _corrupt(index_dir, "reason_bad_link", name=CURRENT, target=target)
     return version
 
 
@@ -240,38 +237,27 @@ def _parse_manifest(data: bytes, index_dir: Path) -> dict:
     try:
         manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt(index_dir, f"{MANIFEST_FILE} не читается", f"{MANIFEST_FILE} оқылмайды") from exc
+        raise _corrupt(index_dir, "reason_unreadable", name=MANIFEST_FILE) from exc
     if not isinstance(manifest, dict) or any(
         not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool)  # bool is an int too
         for key, kind in _MANIFEST_TYPES.items()
     ):
-        raise _corrupt(index_dir, f"в {MANIFEST_FILE} не хватает полей", f"{MANIFEST_FILE} ішінде өрістер жетіспейді")
+        raise _corrupt(index_dir, "reason_fields", name=MANIFEST_FILE)
     return manifest
 
 
 def _check_matches(manifest: dict, encoder_name: str, corpus_hash: str, index_dir: Path) -> None:
-    rebuild_ru, rebuild_kk = _rebuild(index_dir)
+    rebuild = _rebuild(index_dir)
     version = manifest["format_version"]
     if version != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"Индекс в {index_dir} записан в формате версии {version}, "
-            f"а программа читает версию {FORMAT_VERSION}. {rebuild_ru}",
-            f"{index_dir} ішіндегі индекс {version}-нұсқа форматында жазылған, "
-            f"ал бағдарлама {FORMAT_VERSION}-нұсқаны оқиды. {rebuild_kk}",
-        )
+        raise IndexMismatch("index_format", index_dir=index_dir, version=version, expected=FORMAT_VERSION, rebuild=rebuild)
     if manifest["encoder"] != encoder_name:
         raise IndexMismatch(
-            f"Индекс в {index_dir} построен кодировщиком {manifest['encoder']!r}, "
-            f"а выбран {encoder_name!r}. {rebuild_ru}",
-            f"{index_dir} ішіндегі индекс {manifest['encoder']!r} кодтаушысымен құрылған, "
-            f"ал {encoder_name!r} таңдалған. {rebuild_kk}",
+            "index_other_encoder", index_dir=index_dir, built=manifest["encoder"], chosen=encoder_name, rebuild=rebuild
         )
     if manifest["corpus_hash"] != corpus_hash:
         raise IndexMismatch(
-            f"Индекс в {index_dir} построен по другому тексту акта (хеш {manifest['corpus_hash']!r}, "
-            f"а у текущего {corpus_hash!r}). {rebuild_ru}",
-            f"{index_dir} ішіндегі индекс акттің басқа мәтіні бойынша құрылған (хеші {manifest['corpus_hash']!r}, "
-            f"ал қазіргісінікі {corpus_hash!r}). {rebuild_kk}",
+            "index_other_corpus", index_dir=index_dir, built=manifest["corpus_hash"], current=corpus_hash, rebuild=rebuild
         )
 
 
@@ -284,11 +270,7 @@ def _parse_clauses(data: bytes, index_dir: Path) -> tuple[Clause, ...]:
             if clause.id != record.get("id"):
                 raise ValueError("id does not match the clause's fields")
         except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
-            raise _corrupt(
-                index_dir,
-                f"строка {number} файла {CLAUSES_FILE} не читается",
-                f"{CLAUSES_FILE} файлының {number}-жолы оқылмайды",
-            ) from exc
+            raise _corrupt(index_dir, "reason_clause_line", number=number, name=CLAUSES_FILE) from exc
         clauses.append(clause)
     return tuple(clauses)
 
@@ -303,9 +285,9 @@ def _deserialize(data: bytes, index_dir: Path) -> faiss.Index:
     try:
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     except (RuntimeError, ValueError, TypeError) as exc:  # faiss reports a bad file as RuntimeError
-        raise _corrupt(index_dir, f"{FAISS_FILE} не читается", f"{FAISS_FILE} оқылмайды") from exc
+        raise _corrupt(index_dir, "reason_unreadable", name=FAISS_FILE) from exc
     if not isinstance(index, faiss.IndexFlat) or index.metric_type != faiss.METRIC_INNER_PRODUCT:
-        raise _corrupt(index_dir, f"{FAISS_FILE} не IndexFlatIP", f"{FAISS_FILE} IndexFlatIP емес")
+        raise _corrupt(index_dir, "reason_not_flat", name=FAISS_FILE)
     return index
 
 
@@ -359,22 +341,18 @@ def _fsync_dir(path: Path) -> None:
 # --- messages ------------------------------------------------------------------------------------
 
 
-def _rebuild(index_dir: Path) -> tuple[str, str]:
-    command = f"zanger index --index-dir {shlex.quote(str(index_dir))}"  # quoted: a path may hold spaces
-    return f"Перестройте индекс: {command}", f"Индексті қайта құрыңыз: {command}"
+def _build_command(index_dir: Path) -> str:
+    return f"zanger index --index-dir {shlex.quote(str(index_dir))}"  # quoted: a path may hold spaces
+
+
+def _rebuild(index_dir: Path) -> Message:
+    return Message("index_rebuild", {"command": _build_command(index_dir)})
 
 
 def _missing(index_dir: Path) -> IndexMissing:
-    command = f"zanger index --index-dir {shlex.quote(str(index_dir))}"
-    return IndexMissing(
-        f"В {index_dir} индекс не построен. Постройте его: {command}",
-        f"{index_dir} ішінде индекс құрылмаған. Оны құрыңыз: {command}",
-    )
+    return IndexMissing("index_missing", index_dir=index_dir, command=_build_command(index_dir))
 
 
-def _corrupt(index_dir: Path, reason_ru: str, reason_kk: str) -> IndexCorrupt:
-    rebuild_ru, rebuild_kk = _rebuild(index_dir)
-    return IndexCorrupt(
-        f"Индекс в {index_dir} повреждён: {reason_ru}. {rebuild_ru}",
-        f"{index_dir} ішіндегі индекс бүлінген: {reason_kk}. {rebuild_kk}",
-    )
+def _corrupt(index_dir: Path, reason: str, **values) -> IndexCorrupt:
+    """IndexCorrupt naming the catalog `reason` (with `values`) and the command that rebuilds."""
+    return IndexCorrupt("index_corrupt", index_dir=index_dir, reason=Message(reason, values), rebuild=_rebuild(index_dir))

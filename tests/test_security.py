@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app, get_assistant
 from assistant.cli import build_parser
 from assistant.errors import EncoderUnavailable, IndexCorrupt
+from assistant.messages import Message
 from assistant.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -219,13 +220,15 @@ FAILURES = {
     "key error": (KeyError(SECRET_PATH), 500, "internal_error"),
     "index corrupt at request time": (
         IndexCorrupt(
-            f"Индекс в {SECRET_PATH} повреждён. Перестройте индекс: zanger index --index-dir {SECRET_PATH}",
-            f"{SECRET_PATH} бүлінген",
+            "index_corrupt",
+            index_dir=SECRET_PATH,
+            reason=Message("reason_no_file", {"name": f"{SECRET_PATH}/clauses.faiss"}),
+            rebuild=Message("index_rebuild", {"command": f"zanger index --index-dir {SECRET_PATH}"}),
         ),
         503,
         "not_ready",
     ),
-    "encoder unavailable": (EncoderUnavailable(f"Нет модели в {SECRET_PATH}", f"{SECRET_PATH} жоқ"), 503, "not_ready"),
+    "encoder unavailable": (EncoderUnavailable("encoder_st_no_model", name=SECRET_PATH), 503, "not_ready"),
 }
 
 

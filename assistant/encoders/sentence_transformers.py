@@ -37,20 +37,12 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise EncoderUnavailable(
-                f"Пакет sentence-transformers не установлен. Установите его: {INSTALL_HINT}",
-                f"sentence-transformers пакеті орнатылмаған. Оны орнатыңыз: {INSTALL_HINT}",
-            ) from exc
+            raise EncoderUnavailable("encoder_st_missing", hint=INSTALL_HINT) from exc
         try:
             with _quiet_transformers():
                 self._model = SentenceTransformer(self.source, device="cpu", local_files_only=True)
         except Exception as exc:  # hub, config and weight errors all mean the same to a user: no model here
-            raise EncoderUnavailable(
-                f"Модель sentence-transformers не найдена: {name_or_path}. Укажите папку с моделью "
-                "(загрузка из сети отключена).",
-                f"sentence-transformers моделі табылмады: {name_or_path}. Модель қалтасын көрсетіңіз "
-                "(желіден жүктеу өшірілген).",
-            ) from exc
+            raise EncoderUnavailable("encoder_st_no_model", name=name_or_path) from exc
         # Renamed in sentence-transformers 5; the old name still works on 3.x and 4.x.
         dimension = getattr(self._model, "get_embedding_dimension", None)
         dimension = dimension or self._model.get_sentence_embedding_dimension
