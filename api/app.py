@@ -24,7 +24,7 @@ from assistant.sessions import SessionStore
 from assistant.settings import Settings
 
 from . import errors
-from .middleware import BodySizeLimit, SecurityHeaders
+from .middleware import BodySizeLimit, HostAllowList, IgnoreRange, SecurityHeaders
 from .schemas import (
     CLAUSE_ID_MAX_CHARS,
     CLAUSE_ID_PATTERN,
@@ -90,8 +90,12 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
     app.state.sessions = SessionStore(settings.session_max, settings.session_turns, settings.session_ttl_seconds)
 
     errors.install(app, settings)
+    texts = errors.messages(settings)
     # Middleware added later wraps the earlier: headers and CORS also apply to a 413 from the size limit.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, messages=errors.messages(settings)["body_too_large"])
+    app.add_middleware(IgnoreRange)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, messages=texts["body_too_large"])
+    if settings.allowed_hosts:
+        app.add_middleware(HostAllowList, hosts=settings.allowed_hosts, messages=texts["invalid_host"])
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"], allow_headers=["Content-Type"]

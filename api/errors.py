@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from assistant.errors import QuestionError, UnknownClause, ZangerError
+from assistant.errors import EncoderBusy, QuestionError, UnknownClause, ZangerError
 from assistant.messages import both
 from assistant.settings import Settings
 
@@ -41,16 +41,23 @@ def messages(settings: Settings) -> dict[str, tuple[str, str]]:
         "invalid_clause_id": CLAUSE_ID_MAX_CHARS,
         "body_too_large": settings.max_body_bytes,
     }
+    values = {
+        "url_too_long": {"limit": settings.http_max_header_bytes},
+        "headers_too_large": {"limit": settings.http_max_header_bytes, "count": settings.http_max_headers},
+        "request_timeout": {"seconds": settings.http_request_timeout_seconds},
+        "server_busy": {"seconds": settings.busy_retry_seconds},
+    }
     codes = (
         "question_missing", "question_empty", "question_too_long", "question_type", "invalid_k", "invalid_lang",
         "invalid_session_id", "invalid_clause_id", "invalid_parallel", "malformed_json", "invalid_body",
         "invalid_request", "not_found", "method_not_allowed", "body_too_large", "not_ready", "unavailable",
-        "internal_error",
+        "internal_error", "bad_request", "url_too_long", "headers_too_large", "request_timeout", "server_busy",
+        "invalid_host",
     )
     # The API's names for two catalog entries whose wording differs from the core's (no length, no value).
     catalog = {"question_too_long": "question_too_long_limit", "invalid_lang": "invalid_lang_field"}
     return {
-        code: both(catalog.get(code, code), **({"limit": limits[code]} if code in limits else {}))
+        code: both(catalog.get(code, code), **({"limit": limits[code]} if code in limits else values.get(code, {})))
         for code in codes
     }
 
@@ -103,6 +110,10 @@ def install(app: FastAPI, settings: Settings) -> None:
         log.error("service unavailable: %s", exc)
         return error_response(503, "not_ready", *texts["unavailable"])
 
+    async def on_busy(request: Request, exc: EncoderBusy) -> JSONResponse:
+        # Refused fast instead of answered late: the client may retry; the others are not delayed.
+        return error_response(503, "server_busy", *texts["server_busy"], headers={"Retry-After": str(settings.busy_retry_seconds)})
+
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
         ru, kk = texts.get(code, texts["invalid_request"])
@@ -116,6 +127,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(QuestionError, on_question)
     app.add_exception_handler(UnknownClause, on_unknown_clause)
+    app.add_exception_handler(EncoderBusy, on_busy)
     app.add_exception_handler(ZangerError, on_unavailable)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)

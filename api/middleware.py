@@ -1,4 +1,4 @@
-"""ASGI middleware: refuse oversized request bodies, and send defensive headers with every response."""
+"""ASGI middleware: refuse oversized bodies and unknown Host names, ignore Range, send defensive headers."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -94,3 +94,39 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def host_name(value: str) -> str:
+    """A Host header's name without its port, lower-case. Example: host_name("[::1]:8000") -> "::1"."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class HostAllowList:
+    """400 invalid_host unless the Host header names one of `hosts`: a page on another name (DNS
+    rebinding, "attacker.example" resolving to 127.0.0.1) cannot talk to a server on loopback."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...], messages: tuple[str, str]) -> None:
+        self.app, self.hosts, self.messages = app, frozenset(h.lower() for h in hosts), messages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and host_name(Headers(scope=scope).get("host", "")) not in self.hosts:
+            await error_response(400, "invalid_host", *self.messages)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class IgnoreRange:
+    """Drop Range and If-Range: the pages are small, and Starlette answers a bad range in plain text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            if any(name in (b"range", b"if-range") for name, _ in headers):
+                scope = {**scope, "headers": [(n, v) for n, v in headers if n not in (b"range", b"if-range")]}
+        await self.app(scope, receive, send)

@@ -58,7 +58,7 @@ class Assistant:
         """Load the act, the encoder and the index (building it first when missing and allowed)."""
         settings = settings or Settings()
         act = load_act(settings.act_dir)
-        encoder = encoder or load_encoder(settings.encoder)
+        encoder = encoder or load_encoder(settings.encoder, settings)
         fingerprint = index_fingerprint(act)
         try:
             loaded = load_index(settings.index_dir, encoder.name, fingerprint)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 
@@ -63,23 +64,16 @@ def cmd_index(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
+    from api.server import serve
 
-    from api.app import create_app
-
-    from .assistant import Assistant
-
-    settings = _settings(args)
-    # Loaded before the port opens, so a missing encoder or a stale or corrupt index stops the
-    # command at once with its message (and exit code 2), not as a traceback from the app's start-up.
-    assistant = Assistant.load(settings, progress=sys.stderr.isatty())
-    uvicorn.run(
-        create_app(settings, assistant=assistant),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=args.access_log,  # off by default: a log line per request costs ~0.3 ms (bench/README.md)
-    )
+    limits = {
+        "http_max_header_bytes": args.max_header_bytes,
+        "http_max_connections": args.max_connections,
+        "http_request_timeout_seconds": args.request_timeout,
+        "http_keepalive_seconds": args.keepalive_timeout,
+        "allowed_hosts": tuple(host.lower() for host in args.allowed_host) or None,
+    }
+    serve(_settings(args).but(**{k: v for k, v in limits.items() if v is not None}), args.host, args.port, args.log_level, args.access_log)
     return 0
 
 
@@ -114,9 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = common(sub.add_parser("serve", help="start the HTTP API and web chat"))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", default=8000, help="TCP port, 1-65535 (default 8000)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs latency)")
+    defaults = Settings()
+    serve.add_argument("--max-header-bytes", type=int, help=f"request line + headers, larger: 431 (default {defaults.http_max_header_bytes})")
+    serve.add_argument("--max-connections", type=int, help=f"open connections, more: 503 (default {defaults.http_max_connections})")
+    serve.add_argument("--request-timeout", type=float, help=f"seconds for a request to arrive whole, else 408 (default {defaults.http_request_timeout_seconds:g})")
+    serve.add_argument("--keepalive-timeout", type=float, help=f"seconds an idle connection stays open (default {defaults.http_keepalive_seconds:g})")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a Host name to accept (repeatable; default on loopback: 127.0.0.1, localhost, ::1; else any)")
     serve.set_defaults(func=cmd_serve)
 
     evaluate = common(sub.add_parser("eval", help="retrieval-quality evaluation on the development set"))
@@ -130,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .encoders.e5 import OPENMP_DEFAULTS
+
+    for name, value in OPENMP_DEFAULTS.items():  # OpenMP reads these once, when the engine loads
+        os.environ.setdefault(name, value)
     try:
         return args.func(args)
     except ZangerError as error:

@@ -41,3 +41,10 @@ class IndexMismatch(ZangerError):
 
 class IndexCorrupt(ZangerError):
     """The index files are unreadable or inconsistent."""
+
+
+class EncoderBusy(ZangerError):
+    """Too much work already waits for the encoder: the question is refused now rather than answered late."""
+
+    def __init__(self, code: str = "encoder_busy", **values):
+        super().__init__(code, **values)

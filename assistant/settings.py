@@ -33,6 +33,20 @@ class Settings:
     session_ttl_seconds: float = 3600.0  # idle conversations are forgotten after this
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are given
     max_body_bytes: int = 64 * 1024  # request bodies larger than this are refused
+    # --- bounded work per request (SECURITY.md "Hostile load") ---
+    max_question_tokens: int = 64  # encoder tokens read from a question (longest dev-set question: 25); BM25 reads it all
+    encoder_queue_tokens: int = 512  # question tokens waiting for the encoder (~0.5 s of work); past it: 503
+    busy_retry_seconds: int = 1  # Retry-After sent with a 503 when the encoder queue is full
+    # --- bounded HTTP (`zanger serve`) ---
+    http_max_header_bytes: int = 16 * 1024  # request line + headers; past it: 431 (414 for the URL alone)
+    http_max_headers: int = 100  # header fields per request; past it: 431
+    http_max_connections: int = 1000  # open connections; more are answered 503 and closed (clamped below the fd limit)
+    http_request_timeout_seconds: float = 10.0  # a request's headers and body must arrive within this; else 408
+    http_keepalive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
+    allowed_hosts: tuple[str, ...] = ()  # Host header names accepted; () = any (serve on loopback fills in its own)
+    # --- conversations (signed tokens, nothing kept on the server) ---
+    session_key: bytes | None = None  # HMAC key for conversation tokens; None: random per process (set it for replicas)
+    session_text_chars: int = 1000  # question characters a token keeps per turn
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -45,6 +59,10 @@ class Settings:
             values["encoder"] = env["ZANGER_ENCODER"]
         if env.get("ZANGER_CORS_ORIGINS"):
             values["cors_origins"] = tuple(o.strip() for o in env["ZANGER_CORS_ORIGINS"].split(",") if o.strip())
+        if env.get("ZANGER_SESSION_KEY"):
+            values["session_key"] = env["ZANGER_SESSION_KEY"].encode("utf-8")
+        if env.get("ZANGER_ALLOWED_HOSTS"):
+            values["allowed_hosts"] = tuple(h.strip().lower() for h in env["ZANGER_ALLOWED_HOSTS"].split(",") if h.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"])

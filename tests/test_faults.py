@@ -152,7 +152,7 @@ def test_the_real_console_command_on_a_truncated_index_exits_2_without_a_traceba
 def test_serve_on_a_broken_index_fails_fast_with_the_message(index_dir, damage):
     BREAKAGES[damage](index_dir)
     started = time.monotonic()
-    result = zanger_process("serve", "--index-dir", str(index_dir), "--port", "0", timeout=60)
+    result = zanger_process("serve", "--index-dir", str(index_dir), "--port", "8765", timeout=60)
     assert_clean_failure(result.returncode, result.stdout, result.stderr, index_dir)
     assert time.monotonic() - started < 60
 
@@ -197,7 +197,7 @@ def test_without_build_on_first_use_a_missing_index_names_the_command(tmp_path):
 def test_an_index_folder_that_cannot_be_created_is_a_clear_error(capsys, tmp_path, command):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    args = {"ask": [QUESTION], "index": ["--quiet"], "serve": ["--port", "0"]}[command]
+    args = {"ask": [QUESTION], "index": ["--quiet"], "serve": ["--port", "8765"]}[command]
     code, out, err = zanger(capsys, command, "--index-dir", str(blocker / "index"), *args)
     assert code == 2 and out == ""
     assert "Traceback" not in err and "--index-dir" in err and "Not a directory" in err

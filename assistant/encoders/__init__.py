@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import EncoderUnavailable
+from ..settings import Settings
 from .base import Encoder
 from .hashing import HashingEncoder
 
@@ -10,8 +11,8 @@ SPECS = ("e5", "st:NAME_OR_PATH", "hashing", "hashing:DIM")
 __all__ = ["SPECS", "Encoder", "HashingEncoder", "load_encoder"]
 
 
-def load_encoder(spec: str = "e5") -> Encoder:
-    """An encoder from its spec: "e5" | "st:NAME_OR_PATH" | "hashing" | "hashing:DIM".
+def load_encoder(spec: str = "e5", settings: Settings | None = None) -> Encoder:
+    """An encoder from its spec: "e5" | "st:NAME_OR_PATH" | "hashing" | "hashing:DIM"; e5 bounded by `settings`.
 
     Backends are imported only when chosen, so sentence-transformers (and torch) stay optional.
     """
@@ -19,7 +20,8 @@ def load_encoder(spec: str = "e5") -> Encoder:
     if spec == "e5":
         from .e5 import E5Encoder
 
-        return E5Encoder()
+        settings = settings or Settings()
+        return E5Encoder(max_query_tokens=settings.max_question_tokens, queue_tokens=settings.encoder_queue_tokens)
     if spec.startswith("st:") and spec[3:].strip():
         from .sentence_transformers import SentenceTransformerEncoder
 
