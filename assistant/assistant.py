@@ -54,8 +54,11 @@ class Assistant:
     manifest: dict
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, encoder=None, progress: bool = False) -> "Assistant":
-        """Load the act, the encoder and the index (building it first when missing and allowed)."""
+    def load(
+        cls, settings: Settings | None = None, *, encoder=None, progress: bool = False, preload_languages: bool = True
+    ) -> "Assistant":
+        """Load the act, the encoder and the index (building it first when missing and allowed); with
+        `preload_languages` also the language models, else each loads on the first question that needs it."""
         settings = settings or Settings()
         act = load_act(settings.act_dir)
         encoder = encoder or load_encoder(settings.encoder, settings)
@@ -75,7 +78,8 @@ class Assistant:
             cache_size=settings.embedding_cache_size,
             style=act.citation_style,
         )
-        preload_language_models()
+        if preload_languages:
+            preload_language_models()
         return cls(act=act, retriever=retriever, settings=settings, manifest=loaded.manifest)
 
     @property

@@ -1,18 +1,30 @@
-"""Command line: `zanger ask | index | eval | serve`. The only place, with `api/`, that reads paths and the environment."""
+"""Command line: `zanger ask | chat | index | eval | serve`. The only place, with `api/`, that reads paths and the environment.
+
+Nothing heavy is imported at the top: `zanger --help` and `--version` answer at once, and `ask`
+and `chat` check their arguments before loading the encoder, the index or any language model.
+"""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
 import textwrap
+from pathlib import Path
 
-from .errors import ZangerError
+from .errors import QuestionError, ZangerError
 from .messages import both, render
 from .settings import Settings
 
+EXIT_ERROR = 2  # a message was printed: bad input, a broken index, a path that cannot be used
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` leaves `yes`
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+
 def _settings(args) -> Settings:
-    return Settings.from_env(index_dir=getattr(args, "index_dir", None), encoder=getattr(args, "encoder", None))
+    settings = Settings.from_env(index_dir=getattr(args, "index_dir", None), encoder=getattr(args, "encoder", None))
+    args.index_dir_resolved = settings.index_dir  # so an I/O error can tell whether it is the index's
+    return settings
 
 
 def _shorten(text: str, width: int = 160) -> str:
@@ -37,15 +49,117 @@ def format_answer(answer, act_title: str) -> str:
     return "\n".join(lines)
 
 
-def cmd_ask(args) -> int:
+def _check_k(k: int, settings: Settings) -> None:
+    if not 1 <= k <= settings.max_k:
+        raise QuestionError("invalid_k", limit=settings.max_k)
+
+
+def _load(settings: Settings):
+    """The assistant, its language models left to load on the first question that needs them."""
     from .assistant import Assistant
 
-    assistant = Assistant.load(_settings(args), progress=sys.stderr.isatty())
-    answer = assistant.ask(args.question, lang=args.lang, k=args.k)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    return Assistant.load(settings, progress=sys.stderr.isatty(), preload_languages=False)
+
+
+def _print_answer(answer, assistant, as_json: bool, indent: int | None = 2) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=indent), flush=True)
     else:
-        print(format_answer(answer, assistant.act.meta["title"][answer.lang]))
+        print(format_answer(answer, assistant.act.meta["title"][answer.lang]), flush=True)
+
+
+def cmd_ask(args) -> int:
+    from .assistant import clean_question
+
+    settings = _settings(args)
+    # The input is checked before anything is loaded: a refused question costs no model load.
+    _check_k(args.k, settings)
+    clean_question(args.question, settings.max_question_chars)
+    assistant = _load(settings)
+    _print_answer(assistant.ask(args.question, lang=args.lang, k=args.k), assistant, args.json)
+    return 0
+
+
+def _history_file() -> Path:
+    """Where `zanger chat` keeps its line history: $XDG_STATE_HOME/zanger/chat_history, else ~/.local/state/..."""
+    state = os.environ.get("XDG_STATE_HOME")
+    base = Path(state) if state and Path(state).is_absolute() else Path.home() / ".local" / "state"
+    return base / "zanger" / "chat_history"
+
+
+def _line_editing(interactive: bool):
+    """readline for a terminal (arrows, Ctrl-R, history across sessions); a callable that saves it, or None."""
+    if not interactive:
+        return None
+    try:
+        import readline
+    except ImportError:  # e.g. Windows without pyreadline: plain input() still works
+        return None
+    path = _history_file()
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass  # no history yet, or unreadable: start without
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+        except OSError:
+            pass  # losing the line history is no reason to fail the conversation
+
+    return save
+
+
+def cmd_chat(args) -> int:
+    """A conversation: questions from the terminal (or stdin), follow-ups read with the earlier turns."""
+    from .conversation import Turn
+
+    settings = _settings(args)
+    _check_k(args.k, settings)
+    interactive = sys.stdin.isatty()
+    save_history = _line_editing(interactive)
+    if interactive:
+        print("\n".join(both("chat_intro")), file=sys.stderr, flush=True)
+    assistant = _load(settings)
+    turns: list[Turn] = []
+    try:
+        while True:
+            try:
+                line = input("> " if interactive else "")
+            except EOFError:
+                break
+            except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
+                print(file=sys.stderr)
+                continue
+            question = line.strip()
+            if not question:
+                continue
+            if question.startswith("/"):
+                command = question.split()[0].lower()
+                if command in ("/exit", "/quit"):
+                    break
+                if command == "/new":
+                    turns.clear()
+                    print("\n".join(both("chat_new")), file=sys.stderr if args.json else sys.stdout, flush=True)
+                else:
+                    print("\n".join(both("chat_unknown_command", command=command)), file=sys.stderr, flush=True)
+                continue
+            try:
+                answer = assistant.ask(question, lang=args.lang, k=args.k, history=turns)
+            except QuestionError as error:  # one bad question does not end the conversation
+                print(str(error), file=sys.stderr, flush=True)
+                continue
+            # the same bookkeeping as POST /ask: the turn, its language and the clauses it was answered with
+            turns.append(Turn(question, answer.lang, tuple(hit.clause.id for hit in answer.hits)))
+            del turns[: -settings.session_turns]
+            _print_answer(answer, assistant, args.json, indent=None)
+            if not args.json:
+                print(flush=True)
+    finally:
+        if save_history:
+            save_history()
     return 0
 
 
@@ -83,24 +197,74 @@ def cmd_eval(args) -> int:
     return eval_main(args)
 
 
+EXAMPLES = {
+    "ask": """examples:
+  zanger ask "Кто возглавляет прокуратуру района?"
+  zanger ask "Аудан прокуратурасын кім басқарады?" -k 2
+  zanger ask "права прокуратуры" --lang ru --json
+  zanger ask "кужаттарга ким кол кояды" --index-dir /srv/zanger/index""",
+    "chat": """examples:
+  zanger chat                      # type a question, then a follow-up: "А кто его назначает?"
+  zanger chat --lang kk -k 3
+  printf 'Кто возглавляет прокуратуру района?\\nА кто его назначает?\\n' | zanger chat --json
+
+in the conversation: /new starts over, /exit or Ctrl-D leaves; arrows and Ctrl-R recall earlier lines""",
+    "index": """examples:
+  zanger index                     # build (or rebuild) the index where zanger keeps it
+  zanger index --index-dir /srv/zanger/index --quiet
+  zanger index --encoder st:/models/all-MiniLM-L6-v2""",
+    "serve": """examples:
+  zanger serve                     # http://127.0.0.1:8000/ (chat), /docs (OpenAPI)
+  zanger serve --port 8080 --access-log""",
+    "eval": """examples:
+  zanger eval                      # writes eval/report.md, eval/report.png, eval/results.json
+  zanger eval --fit                # refit assistant/params.json first
+  zanger eval --report /tmp/report.md --no-significance""",
+}
+
+INDEX_HELP = "index directory (default: $ZANGER_INDEX_DIR, else $XDG_DATA_HOME/zanger/index, else ~/.local/share/zanger/index)"
+
+
+def _version() -> str:
+    from importlib import metadata
+    from platform import python_version
+
+    try:
+        version = metadata.version("zanger")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        version = "unknown"
+    return f"zanger {version} (Python {python_version()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zanger",
         description="Ask Order No. 127 of the Prosecutor General of Kazakhstan and its Regulation, in Russian or Kazakh.",
+        epilog="examples:\n" + "\n".join(line for text in EXAMPLES.values() for line in text.splitlines()[1:2])
+        + "\n\n`zanger COMMAND --help` shows each command's options and more examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p):
-        p.add_argument("--index-dir", help="index directory (default: $ZANGER_INDEX_DIR or index/ of the checkout)")
-        p.add_argument("--encoder", help='"e5" (default, bundled), "st:NAME_OR_PATH" (sentence-transformers) or "hashing"')
+        p.add_argument("--index-dir", metavar="DIR", help=INDEX_HELP)
+        p.add_argument("--encoder", metavar="SPEC", help='"e5" (default, bundled), "st:NAME_OR_PATH" (sentence-transformers) or "hashing"')
         return p
 
-    ask = common(sub.add_parser("ask", help="answer a question with cited clauses"))
-    ask.add_argument("question")
-    ask.add_argument("-k", type=int, default=5, help="clauses to return (1-20, default 5)")
-    ask.add_argument("--lang", choices=["ru", "kk"], help="answer language (default: detected)")
+    def answering(p):
+        p.add_argument("-k", type=int, default=5, metavar="N", help="clauses to return (1-20, default 5)")
+        p.add_argument("--lang", choices=["ru", "kk"], help="answer in this language and skip language detection (default: detected)")
+        return p
+
+    ask = answering(common(sub.add_parser("ask", help="answer a question with cited clauses")))
+    ask.add_argument("question", help="the question, in Russian or Kazakh (quote it)")
     ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
     ask.set_defaults(func=cmd_ask)
+
+    chat = answering(common(sub.add_parser("chat", help="a conversation in the terminal, with follow-up questions")))
+    chat.add_argument("--json", action="store_true", help="print each answer as one line of JSON")
+    chat.set_defaults(func=cmd_chat)
 
     index = common(sub.add_parser("index", help="(re)build the index atomically"))
     index.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -126,7 +290,38 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--eval-dir", help="development set folder (default: eval/ of the checkout)")
     evaluate.add_argument("--no-significance", action="store_true", help="skip the paired randomization tests")
     evaluate.set_defaults(func=cmd_eval)
+
+    for name, command in sub.choices.items():
+        command.epilog = EXAMPLES.get(name)
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def _os_error(error: OSError, args) -> tuple[str, str]:
+    """(ru, kk) naming what could not be read or written and why; the index is blamed only when it is the index."""
+    reason = error.strerror or str(error)
+    if not error.filename:
+        return both("io_error_unnamed", reason=reason)
+    path = Path(os.fsdecode(error.filename)).absolute()
+    report = getattr(args, "report", None)
+    if report and path == Path(report).absolute():
+        return both("io_error_report", path=path, reason=reason)
+    index_dir = getattr(args, "index_dir_resolved", None)
+    if index_dir is not None:
+        index_dir = index_dir.absolute()
+        if path == index_dir or index_dir in path.parents or path in index_dir.parents:
+            return both("io_error_index", path=path, reason=reason)
+    return both("io_error", path=path, reason=reason)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`zanger ask ... | head -1`): stop quietly, as Unix tools do."""
+    try:
+        # Python flushes stdout again at exit; pointing it at /dev/null keeps that flush from failing too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,11 +334,17 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ZangerError as error:
         print(str(error), file=sys.stderr)
-        return 2
-    except OSError as error:  # e.g. an index folder that cannot be created or written
-        where, reason = error.filename or "", error.strerror or str(error)
-        print("\n".join(both("io_error", path=where, reason=reason)), file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            return _quiet_broken_pipe()
+        print("\n".join(_os_error(error, args)), file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The assistant answers in Russian ("ru") or Kazakh ("kk"); anything else gets `lang=None` and,
 when the text is clearly in one, the ISO 639-1 code of that language in `other`.
 
-How a question is decided (lingua, models preloaded once per process):
+How a question is decided (lingua; each language's models are loaded on first use, once per process,
+so a command that is given the language or refuses the text first loads none):
 1. Text that is not mainly Cyrillic (English, Chinese, digits, emoji) is never ru/kk; a wide
    detector over every non-Cyrillic language lingua knows names it when it is sure.
 2. A detector restricted to Russian and Kazakh chooses between the two. It is robust on short
@@ -39,8 +40,6 @@ import re
 import threading
 from dataclasses import dataclass
 
-from langdetect import DetectorFactory, detect
-from langdetect.lang_detect_exception import LangDetectException
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from .normalization import normalize
@@ -103,12 +102,16 @@ class Detection:
 
 
 # --- Detectors, built once per process ---------------------------------------------------
+# Building a detector costs nothing; lingua loads a language's models the first time a detector
+# needs them (~0.2 s and ~30 MB a language) and shares them between detectors. So a Russian or
+# Kazakh question loads ru and kk, and the six other Cyrillic languages only when one of them could
+# spell it; text in another script loads only the languages of that script.
 
 _DETECTORS: dict[str, LanguageDetector] = {}
 _BUILD_LOCK = threading.Lock()
 
 
-def _build(kind: str) -> LanguageDetector:
+def _build(kind: str, preloaded: bool = False) -> LanguageDetector:
     if kind == "ru_kk":
         builder = LanguageDetectorBuilder.from_languages(Language.RUSSIAN, Language.KAZAKH)
     elif kind == "cyrillic":
@@ -116,24 +119,31 @@ def _build(kind: str) -> LanguageDetector:
     else:  # "world": only names languages for `other`; low accuracy keeps its memory small
         builder = LanguageDetectorBuilder.from_all_languages_without(*_CYRILLIC_LANGUAGES)
         builder = builder.with_low_accuracy_mode()
-    return builder.with_preloaded_language_models().build()
+    if preloaded:
+        builder = builder.with_preloaded_language_models()
+    return builder.build()
 
 
-def _detector(kind: str) -> LanguageDetector:
+def _detector(kind: str, preloaded: bool = False) -> LanguageDetector:
     detector = _DETECTORS.get(kind)
     if detector is None:
         with _BUILD_LOCK:
             detector = _DETECTORS.get(kind)
             if detector is None:
-                detector = _DETECTORS[kind] = _build(kind)
+                detector = _DETECTORS[kind] = _build(kind, preloaded)
     return detector
 
 
 def preload() -> None:
-    """Build the detectors every Cyrillic question needs now (about 2 s, ~250 MB); the one that
-    only names the language of other scripts is built on the first such question."""
+    """Load now the models every Cyrillic question may need (about 1.5 s, ~250 MB), as a server does
+    before its first request; the languages of other scripts still load on their first question."""
     for kind in ("ru_kk", "cyrillic"):
-        _detector(kind)
+        _detector(kind, preloaded=True)
+
+
+def detectors_used() -> frozenset[str]:
+    """Which detectors ("ru_kk", "cyrillic", "world") this process has used, so has loaded models for."""
+    return frozenset(_DETECTORS)
 
 
 def _confidences(kind: str, text: str) -> list[tuple[str, float]]:
@@ -236,6 +246,9 @@ def detect_langdetect(text: str) -> str | None:
     Seeded (DetectorFactory.seed = 0) so the evaluation is reproducible; used only to compare.
     """
     global _langdetect_ready
+    from langdetect import DetectorFactory, detect  # only the evaluation's baseline needs it
+    from langdetect.lang_detect_exception import LangDetectException
+
     if not _langdetect_ready:
         with _LANGDETECT_LOCK:
             DetectorFactory.seed = 0

@@ -1,26 +1,29 @@
-"""One settings object for the CLI and the service; only `from_env` reads the environment."""
+"""One settings object for the CLI and the service; only `from_env` (the edge) reads the environment."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
-def default_index_dir() -> Path:
-    """`index/` of the checkout when running from one, else the user's data folder.
+def index_dir_from_env(env: Mapping[str, str]) -> Path:
+    """Where the index lives, whatever way zanger was installed (a wheel, an editable checkout, a venv):
+    $ZANGER_INDEX_DIR, else $XDG_DATA_HOME/zanger/index, else ~/.local/share/zanger/index.
 
-    An installed wheel has no checkout, so it keeps its index under $XDG_DATA_HOME/zanger/index.
+    Example: index_dir_from_env({"HOME": "/home/a"}) -> Path("/home/a/.local/share/zanger/index").
     """
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "index").is_dir():
-        return checkout / "index"
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data_home / "zanger" / "index"
+    if env.get("ZANGER_INDEX_DIR"):
+        return Path(env["ZANGER_INDEX_DIR"]).expanduser()
+    if env.get("XDG_DATA_HOME") and Path(env["XDG_DATA_HOME"]).is_absolute():  # the XDG spec ignores relative ones
+        return Path(env["XDG_DATA_HOME"]).expanduser() / "zanger" / "index"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".local" / "share" / "zanger" / "index"
 
 
 @dataclass(frozen=True)
 class Settings:
-    index_dir: Path = field(default_factory=default_index_dir)
+    index_dir: Path | None = None  # the edge chooses it: Settings.from_env (index_dir_from_env) or an explicit path
     encoder: str = "e5"  # "e5" (bundled multilingual-e5-small) | "st:NAME_OR_PATH" | "hashing"
     act_dir: Path | None = None  # None: the act shipped with the package
     max_question_chars: int = 1000  # longer questions are refused, not truncated
@@ -52,9 +55,7 @@ class Settings:
     def from_env(cls, **overrides) -> "Settings":
         """Settings from ZANGER_* environment variables, then explicit overrides (None values ignored)."""
         env = os.environ
-        values: dict = {}
-        if env.get("ZANGER_INDEX_DIR"):
-            values["index_dir"] = Path(env["ZANGER_INDEX_DIR"])
+        values: dict = {"index_dir": index_dir_from_env(env)}
         if env.get("ZANGER_ENCODER"):
             values["encoder"] = env["ZANGER_ENCODER"]
         if env.get("ZANGER_CORS_ORIGINS"):

@@ -1,8 +1,30 @@
 """Shared fixtures: the real assistant (bundled e5 encoder, index built once per test session in a
-tmp dir), and a hook that lets fixtures see whether their test failed (for failure screenshots)."""
+tmp dir), and a hook that lets fixtures see whether their test failed (for failure screenshots).
+
+No test may write into the repo or the real home: before any test is collected, the places zanger
+resolves at its edge (the index, the chat's line history) point into a tmp dir for the whole session,
+for this process and every `zanger` subprocess it starts.
+"""
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from assistant.settings import Settings
+
+
+_SANDBOX = tempfile.mkdtemp(prefix="zanger-tests-")
+
+
+def pytest_configure(config):
+    os.environ["ZANGER_INDEX_DIR"] = os.path.join(_SANDBOX, "index")
+    os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
+    os.environ["XDG_STATE_HOME"] = os.path.join(_SANDBOX, "state")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
