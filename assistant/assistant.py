@@ -1,8 +1,6 @@
 """The assistant: a question in Russian or Kazakh -> the act's most relevant clauses, cited."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +13,7 @@ from .encoders import load_encoder
 from .errors import IndexMissing, QuestionError, UnknownClause
 from .language import detect_language
 from .language import preload as preload_language_models
+from .question import check_k, clean_question
 from .retrieval import PASSAGE_VERSION, Retriever, RetrievalParams, passage_text
 from .settings import Settings
 from .store import build_index, load_index
@@ -23,27 +22,6 @@ from .store import build_index, load_index
 def index_fingerprint(act: Act) -> str:
     """What an index must have been built from: the act's texts, the parser and the passage format."""
     return f"{act.hash}-p{PASSAGE_VERSION}"
-
-
-def clean_question(question: str, max_chars: int) -> str:
-    """A question as typed -> the text to answer; refuses empty, too long and letterless input.
-
-    Format characters (soft hyphens, zero-width spaces and joiners, direction marks, BOM) are removed,
-    since pasted text carries them inside words; other control characters (NUL, tabs) become spaces.
-    Example: clean_question("прокура\u00adтуру\x00района", 1000) -> "прокуратуру района".
-    """
-    if not isinstance(question, str):
-        raise QuestionError("question_type")
-    if len(question) > max_chars:
-        raise QuestionError("question_too_long", length=len(question), limit=max_chars)
-    categories = ((ch, unicodedata.category(ch)) for ch in question)
-    text = "".join("" if kind == "Cf" else " " if kind[0] == "C" else ch for ch, kind in categories)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise QuestionError("question_empty")
-    if not any(ch.isalpha() for ch in text):
-        raise QuestionError("question_no_words")
-    return text
 
 
 @dataclass(frozen=True)
@@ -89,8 +67,7 @@ class Assistant:
     def ask(self, question: str, *, lang: str | None = None, k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
         """Answer one question; `history` holds the conversation's earlier turns, oldest first."""
         k = self.settings.default_k if k is None else k
-        if not isinstance(k, int) or not 1 <= k <= self.settings.max_k:
-            raise QuestionError("invalid_k", limit=self.settings.max_k)
+        check_k(k, self.settings.max_k)
         text = clean_question(question, self.settings.max_question_chars)
         lang = self.language_of(text, lang)
         context = followup_context(text, lang, history)

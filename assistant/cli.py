@@ -49,11 +49,6 @@ def format_answer(answer, act_title: str) -> str:
     return "\n".join(lines)
 
 
-def _check_k(k: int, settings: Settings) -> None:
-    if not 1 <= k <= settings.max_k:
-        raise QuestionError("invalid_k", limit=settings.max_k)
-
-
 def _load(settings: Settings):
     """The assistant, its language models left to load on the first question that needs them."""
     from .assistant import Assistant
@@ -69,11 +64,11 @@ def _print_answer(answer, assistant, as_json: bool, indent: int | None = 2) -> N
 
 
 def cmd_ask(args) -> int:
-    from .assistant import clean_question
+    from .question import check_k, clean_question
 
     settings = _settings(args)
     # The input is checked before anything is loaded: a refused question costs no model load.
-    _check_k(args.k, settings)
+    check_k(args.k, settings.max_k)
     clean_question(args.question, settings.max_question_chars)
     assistant = _load(settings)
     _print_answer(assistant.ask(args.question, lang=args.lang, k=args.k), assistant, args.json)
@@ -116,8 +111,10 @@ def cmd_chat(args) -> int:
     """A conversation: questions from the terminal (or stdin), follow-ups read with the earlier turns."""
     from .conversation import Turn
 
+    from .question import check_k
+
     settings = _settings(args)
-    _check_k(args.k, settings)
+    check_k(args.k, settings.max_k)
     interactive = sys.stdin.isatty()
     save_history = _line_editing(interactive)
     if interactive:
