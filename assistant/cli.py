@@ -21,6 +21,7 @@ EXIT_ERROR = 2  # a message was printed: bad input, a broken index, a path that 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` leaves `yes`
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
+
 def _settings(args) -> Settings:
     settings = Settings.from_env(index_dir=getattr(args, "index_dir", None), encoder=getattr(args, "encoder", None))
     args.index_dir_resolved = settings.index_dir  # so an I/O error can tell whether it is the index's

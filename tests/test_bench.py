@@ -93,3 +93,16 @@ def test_concurrent_e5_queries_are_batched_and_equal_to_single_ones():
     assert np.allclose(alone, together, atol=1e-5)
     passages = encoder.encode_passages(texts[:3])
     assert passages.shape == (3, encoder.dim) and not np.allclose(passages, alone[:3], atol=1e-3)
+
+
+def test_cli_section_times_each_command_against_the_bare_encoder(tmp_path):
+    """`python -m bench.cli` end to end, two rounds (a Russian and a Kazakh question): every measure, the target."""
+    from bench import cli
+
+    output = tmp_path / "cli.json"
+    assert cli.main(["--runs", "2", "--encoder", "hashing", "--output", str(output)]) == 0
+    payload = json.loads(output.read_text(encoding="utf-8"))
+    median = payload["results"]["median_s"]
+    assert set(median) == {"floor", "ask", "ask_lang", "refused", "version", "ask_ru", "ask_kk"}
+    assert all(value > 0 for value in median.values())
+    assert [t["name"] for t in payload["targets"]] == ["zanger ask / floor (medians)"]

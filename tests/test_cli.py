@@ -112,9 +112,10 @@ def test_only_the_language_models_a_question_needs_are_loaded(index_dir):
     # Kazakh letters only Kazakh spells (қ, ң): Russian and Kazakh models only, no veto detector.
     report, out, _ = probe("ask", KK, "--json", index_dir=index_dir)
     assert json.loads(out)["lang"] == "kk" and report["detectors"] == ["ru_kk"]
-    # A Russian question that Ukrainian could spell also consults the other Cyrillic languages.
+    # A Russian question is also weighed against the other Cyrillic languages that can spell it:
+    # Ukrainian, Belarusian and Bulgarian here, not Serbian, Macedonian (no й, я) or Mongolian (no э).
     report, out, _ = probe("ask", RU, "--json", index_dir=index_dir)
-    assert json.loads(out)["lang"] == "ru" and report["detectors"] == ["cyrillic", "ru_kk"]
+    assert json.loads(out)["lang"] == "ru" and report["detectors"] == ["cyrillic:uk,be,bg", "ru_kk"]
     # English is refused by the script check and the Latin-script detector, never the Cyrillic ones.
     report, out, err = probe("ask", "Who heads the district prosecutor's office?", index_dir=index_dir)
     assert report["code"] == 2 and "русском или казахском" in err and report["detectors"] == ["world"]

@@ -182,3 +182,26 @@ def test_langdetect_baseline_is_deterministic_and_has_no_kazakh():
     results = {detect_langdetect(text) for _ in range(10)}
     assert len(results) == 1
     assert results != {"kk"}
+
+
+def test_the_veto_detector_over_the_languages_that_can_spell_a_text_decides_as_the_full_one(monkeypatch):
+    """Only the Cyrillic languages that can spell a text are loaded to veto it; over every Cyrillic
+    language at once, the decisions are the same (tests' texts and the development set, as typed and folded)."""
+    import json
+    from pathlib import Path
+
+    from assistant import language
+
+    questions = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
+    dev = [json.loads(line)["text"] for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = RUSSIAN + KAZAKH + [text for text, _ in OTHER] + dev + [text.lower().replace("қ", "к") for text in dev]
+    lean = [detect_language(text) for text in texts]
+    used = set(language.detectors_used())
+    assert any(kind.startswith("cyrillic:") and kind != "cyrillic:uk,be,bg,sr,mk,mn" for kind in used)
+    original = language._confidences
+    monkeypatch.setattr(
+        language, "_confidences",
+        lambda kind, text: original("cyrillic:uk,be,bg,sr,mk,mn" if kind.startswith("cyrillic:") else kind, text),
+    )
+    full = [detect_language(text) for text in texts]
+    assert [(d.lang, d.other) for d in lean] == [(d.lang, d.other) for d in full]
