@@ -17,27 +17,39 @@ python3 -m venv .venv
 # The CPU wheel of torch first: an unpinned torch would pull gigabytes of CUDA packages.
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q -e ".[st,test]"
+# Python 3.13: python3.13 on PATH, else pyenv's newest 3.13. Its venv is installed in the background
+# while the 3.11 suite runs (installing is mostly waiting on I/O), so CI pays for it only once.
+py313=""
+if [ "${ZANGER_PY313:-1}" != 0 ]; then
+    if python3.13 -c "" 2>/dev/null; then
+        py313=python3.13
+    else
+        for candidate in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V); do
+            py313=$candidate
+        done
+    fi
+    if [ -z "$py313" ]; then
+        echo "Python 3.13 not found (python3.13 or pyenv): install it to run the 3.13 suite" >&2
+        exit 1
+    fi
+    # No CPU wheel of torch 2.13.0 exists for 3.13 on PyPI, so the [st] extra (torch==2.13.0) is left
+    # out: the sentence-transformers that the test extra brings installs the torch that 3.13 has.
+    (
+        "$py313" -m venv .venv313 &&
+        .venv313/bin/pip install -q --upgrade pip &&
+        .venv313/bin/pip install -q -e ".[test]"
+    ) > .venv313-install.log 2>&1 &
+    install313=$!
+fi
+
 echo "== Python $(.venv/bin/python -c 'import platform; print(platform.python_version())'): the whole suite"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 
-[ "${ZANGER_PY313:-1}" = 0 ] && exit 0
-# Python 3.13: python3.13 on PATH, else pyenv's newest 3.13.
-py313=""
-if python3.13 -c "" 2>/dev/null; then
-    py313=python3.13
-else
-    for candidate in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V); do
-        py313=$candidate
-    done
-fi
-if [ -z "$py313" ]; then
-    echo "Python 3.13 not found (python3.13 or pyenv): install it to run the 3.13 suite" >&2
+
+[ -z "$py313" ] && exit 0
+if ! wait "$install313"; then
+    cat .venv313-install.log >&2
     exit 1
 fi
-"$py313" -m venv .venv313
-.venv313/bin/pip install -q --upgrade pip
-# No CPU wheel of torch 2.13.0 exists for 3.13 on PyPI, so the [st] extra (torch==2.13.0) is left
-# out: the sentence-transformers that the test extra brings installs the torch that 3.13 has.
-.venv313/bin/pip install -q -e ".[test]"
 echo "== Python $(.venv313/bin/python -c 'import platform; print(platform.python_version())'): all but the browser tests"
 .venv313/bin/python -m pytest -q -p no:cacheprovider -m "not browser" "$@"
