@@ -169,20 +169,24 @@ def test_chat_in_a_terminal_edits_lines_and_keeps_history(index_dir, tmp_path):
     """Under a pseudo-terminal: a prompt, readline's history recalled with the up arrow, saved on exit."""
     import pty
     import select
+    import time
 
     state = tmp_path / "state"
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: zanger chat on the terminal
-        os.execve(sys.executable, [sys.executable, "-m", "assistant.cli", "chat", "-k", "1"],
-                  env_for(index_dir, XDG_STATE_HOME=str(state), TERM="dumb"))
+    # A pseudo-terminal for the child's stdin, stdout and stderr (subprocess, not pty.fork: no fork of this process)
+    fd, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "chat", "-k", "1"],
+        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+        env=env_for(index_dir, XDG_STATE_HOME=str(state), TERM="dumb"),
+    )
+    os.close(terminal)
     screen = b""
 
     def read_until(token: bytes, seconds: float = 90) -> None:
+        """Read the terminal until `token` is on it and the next prompt is waiting."""
         nonlocal screen
-        import time
-
         deadline = time.monotonic() + seconds
-        while token not in screen:
+        while token not in screen or not screen.endswith(b"> "):
             assert time.monotonic() < deadline, screen.decode(errors="replace")[-2000:]
             if select.select([fd], [], [], 0.5)[0]:
                 try:
@@ -198,10 +202,11 @@ def test_chat_in_a_terminal_edits_lines_and_keeps_history(index_dir, tmp_path):
         os.write(fd, b"\x1b[A\r")  # up arrow: the same question again
         read_until("Источник".encode())
         os.write(fd, b"\x04")  # Ctrl-D
-        _, status = os.waitpid(pid, 0)
+        code = process.wait(timeout=60)
     finally:
+        process.kill() if process.poll() is None else None
         os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert code == 0
     assert RU in (state / "zanger" / "chat_history").read_text(encoding="utf-8")
 
 
