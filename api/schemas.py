@@ -80,10 +80,14 @@ class AskResponse(_Contract):
 
     question: str
     lang: Lang
-    abstained: bool = Field(description="True: the act does not answer the question; hits are only possibly related")
+    verdict: Literal["answered", "partial", "not_in_act"] = Field(
+        description="answered; partial: the act does not answer it directly, hits are the closest clauses; not_in_act"
+    )
+    abstained: bool = Field(description="True unless verdict is answered: hits are only possibly related")
     answer: str
     confidence: float = Field(ge=0, le=1, description="Estimated probability that the act answers the question")
     followup: bool = Field(description="Earlier turns of the conversation were used to understand the question")
+    note: str | None = Field(description="A remark on the question, e.g. a Kazakh word that names two notions of the act")
     hits: list[HitOut] = Field(description="Best first, all in `lang`")
     session_id: str
 

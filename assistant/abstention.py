@@ -1,47 +1,150 @@
-"""Abstention: is there evidence that the act answers the question at all?
+"""Answerability: does the act answer the question, directly, or not at all?
 
-A logistic model over ranking features (fused score and margin, best dense cosine in each
-language, lexical coverage of the question by the act's vocabulary and by the top clause),
-fitted on the development set by `zanger eval --fit`. Raw similarity alone is not used: small
-dense models give high cosines to anything in the domain's register.
+Ranking evidence alone (scores, margins, how much of the question the act's vocabulary covers)
+cannot tell "asked in other words" from "asked about something else": both use words the act
+does not. So the model also reads the question's *focus* (its specific words, minus the words
+that name the act or occur all over it) and asks whether the top clause covers each of them:
+by the same stem, through a concept of the lexicon ("зам" -> "заместитель"), or by spelling
+(a typo shares most character 4-grams). A logistic model over these features, fitted on the
+development set (`zanger eval --fit`), gives P(answerable); two thresholds turn it into one of
+three verdicts. The features, their names, the model and the verdict live here only.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .normalization import tokenize
+from .query import Query
 
-def answerable_probability(features: Mapping[str, float], coef: Mapping[str, float], bias: float) -> float:
+if TYPE_CHECKING:
+    from .params import RetrievalParams
+    from .retrieval import Retriever
+
+Verdict = Literal["answered", "partial", "not_in_act"]
+VERDICTS: tuple[Verdict, ...] = ("answered", "partial", "not_in_act")
+
+# "How much / how many / how long": the act is an organizational regulation with no amounts,
+# terms or fees, so such a question is evidence (weighed by the fitted model) that it is out of scope.
+AMOUNT_WORDS = frozenset("сколько скольких размер сумма ставка қанша неше мөлшері мөлшерлемесі".split())
+FUZZY_SHARE = 0.6  # a word shares this much of its character 4-grams with a clause word: a spelling of it
+
+FEATURES = (
+    "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_max",
+    "coverage", "unknown", "char_coverage", "overlap_top", "asks_amount",
+    "focus_size", "focus_missing_top", "focus_missing_act",
+)
+
+
+def features(
+    query: Query, signals: Mapping[str, np.ndarray], fused: np.ndarray, order: np.ndarray, positions: np.ndarray,
+    retriever: "Retriever",
+) -> dict[str, float]:
+    """Evidence that the act answers `query` (a follow-up's query reads its earlier turns too)."""
+    lang = query.lang
+    top = int(positions[order[0]])
+    second = float(fused[order[1]]) if len(order) > 1 else 0.0
+    terms = set(query.all_terms)
+    vocabulary = retriever.lexical[lang].vocabulary
+    known = {t for t in terms if t in vocabulary}
+    grams = set(query.grams)
+    known_grams = {g for g in grams if any(g in index.vocabulary for index in retriever.chars.values())}
+    top_terms = retriever.clause_terms(top, lang) | retriever.heading_terms(top, lang)
+    dense = signals["dense"]
+    words = set(tokenize(query.text))
+    focus = query.focus
+    missing_top = [t for t in focus if not _covered(t, query, top_terms, retriever, lang)]
+    missing_act = [t for t in focus if not _known(t, query, vocabulary)]
+    return {
+        "fused_top": float(fused[order[0]]),
+        "fused_margin": float(fused[order[0]]) - second,
+        "dense_max": float(dense.max()),
+        "dense_gap": float(dense.max() - dense.mean()),
+        "dense_twin_max": float(signals["dense_twin"].max()),
+        "lexical_max": float(signals["lexical"].max()),
+        "coverage": len(known) / len(terms) if terms else 0.0,
+        "unknown": float(len(terms - known)),
+        "char_coverage": len(known_grams) / len(grams) if grams else 0.0,
+        "overlap_top": len(terms & top_terms) / len(terms) if terms else 0.0,
+        "asks_amount": float(bool(words & AMOUNT_WORDS)),
+        "focus_size": float(len(focus)),
+        "focus_missing_top": len(missing_top) / len(focus) if focus else 0.0,
+        "focus_missing_act": len(missing_act) / len(focus) if focus else 0.0,
+    }
+
+
+def _concept_terms(stem: str, query: Query, lang: str, retriever: "Retriever") -> frozenset[str]:
+    """The act's terms for the concepts this stem of the question named."""
+    named = [cid for cid, stems in query.concepts.items() if stem in stems]
+    return retriever.reader.lexicon.terms(named, lang)
+
+
+def _covered(stem: str, query: Query, clause_terms: frozenset[str], retriever: "Retriever", lang: str) -> bool:
+    """Does a clause say what this focus word asks about: the same stem, a concept, or a spelling of it?"""
+    if stem in clause_terms or _concept_terms(stem, query, lang, retriever) & clause_terms:
+        return True
+    return any(_spelling_of(stem, term) for term in clause_terms)
+
+
+def _known(stem: str, query: Query, vocabulary: Mapping[str, int]) -> bool:
+    """Is the focus word the act's at all: in its vocabulary, or a lay word for one of its concepts?"""
+    return stem in vocabulary or any(stem in stems for stems in query.concepts.values())
+
+
+def _spelling_of(a: str, b: str) -> bool:
+    """Do two stems share most of their character 4-grams (a typo, a dropped letter)? Example: "функцы" ~ "функц"."""
+    if abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 4:
+        return False
+    grams_a = {f"#{a}#"[i : i + 4] for i in range(len(a) - 1)}
+    grams_b = {f"#{b}#"[i : i + 4] for i in range(len(b) - 1)}
+    return len(grams_a & grams_b) >= FUZZY_SHARE * min(len(grams_a), len(grams_b))
+
+
+def probability(row: Mapping[str, float], coef: Mapping[str, float], bias: float) -> float:
     """P(the act answers the question) under the fitted logistic model; 1.0 when none is fitted."""
     if not coef:
         return 1.0
-    z = bias + sum(weight * features.get(name, 0.0) for name, weight in coef.items())
+    z = bias + sum(weight * row.get(name, 0.0) for name, weight in coef.items())
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def fit_logistic(
-    rows: Sequence[Mapping[str, float]], labels: Sequence[int], names: Sequence[str], l2: float = 1.0, steps: int = 3000
+def verdict(p: float, params: "RetrievalParams") -> Verdict:
+    """answered (P >= abstain_threshold), partial (the act does not answer directly), or not_in_act."""
+    if p >= params.abstain_threshold:
+        return "answered"
+    return "not_in_act" if p < params.refuse_threshold else "partial"
+
+
+def fit(
+    rows: Sequence[Mapping[str, float]], labels: Sequence[int], names: Sequence[str] = FEATURES, l2: float = 1.0
 ) -> tuple[dict[str, float], float]:
-    """Fit P(label=1 | features) by L2-regularized logistic regression (gradient descent on standardized
-    features); returns (coefficients on the raw feature scale, bias)."""
+    """Fit P(label=1 | the features `names`) by L2-regularized, class-balanced logistic regression (scikit-learn)
+    on standardized features; returns (coefficients on the raw feature scale, bias)."""
+    from sklearn.linear_model import LogisticRegression
+
     x = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
-    z = (x - mean) / std
-    w = np.zeros(len(names))
-    b = 0.0
-    # balance classes so the rarer out-of-scope questions weigh as much as answerable ones
-    pos = max(y.sum(), 1.0)
-    neg = max(len(y) - y.sum(), 1.0)
-    sample = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
-        grad = sample * (p - y)
-        w -= 0.1 * (z.T @ grad / len(y) + l2 * w / len(y))
-        b -= 0.1 * grad.mean()
+    model = LogisticRegression(C=1.0 / l2, class_weight="balanced", max_iter=5000)
+    model.fit((x - mean) / std, y)
+    w, b = model.coef_[0], float(model.intercept_[0])
     coef = {n: float(w[i] / std[i]) for i, n in enumerate(names)}
-    bias = float(b - sum(w[i] * mean[i] / std[i] for i in range(len(names))))
-    return coef, bias
+    return coef, float(b - np.sum(w * mean / std))
+
+
+def thresholds(probabilities: Sequence[float], labels: Sequence[int], max_false_refusals: float, max_false_rejections: float) -> tuple[float, float]:
+    """(answer, refuse) thresholds: the highest that keep the answerable questions not answered
+    directly within `max_false_refusals`, and those called not-in-the-act within `max_false_rejections`."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    answerable = np.sort(p[np.asarray(labels) == 1])
+    if not len(answerable):
+        return 0.5, 0.25
+
+    def cut(share: float) -> float:
+        return float(answerable[int(np.floor(share * len(answerable)))]) - 1e-9
+
+    return cut(max_false_refusals), min(cut(max_false_rejections), cut(max_false_refusals))

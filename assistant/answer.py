@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .citation import capitalize
+from .abstention import Verdict
 from .clause import Clause
 from .messages import render
 
@@ -46,24 +47,32 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the user gets: the answer text and the clauses behind it, best first, all in `lang`."""
+    """What the user gets: the verdict, the answer text and the clauses behind it, best first, all in `lang`."""
 
     question: str
     lang: str
-    abstained: bool
+    verdict: Verdict  # answered | partial (the act does not answer it directly) | not_in_act
     answer: str
     hits: tuple[Hit, ...]
-    confidence: float = 1.0  # P(the act answers the question), from the abstention model
+    confidence: float  # P(the act answers the question), from the abstention model
     followup: bool = False  # earlier turns were used to understand the question
+    note: str | None = None  # e.g. a Kazakh word of the question that names two of the act's notions
+
+    @property
+    def abstained(self) -> bool:
+        """Not answered directly: the act does not say, or says only something close to it."""
+        return self.verdict != "answered"
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "lang": self.lang,
+            "verdict": self.verdict,
             "abstained": self.abstained,
             "answer": self.answer,
             "confidence": round(float(self.confidence), 4),
             "followup": self.followup,
+            "note": self.note,
             "hits": [hit.to_dict() for hit in self.hits],
         }
 
@@ -90,17 +99,20 @@ def select_hits(ranked: Sequence[Hit], k: int) -> tuple[Hit, ...]:
     return tuple(chosen)
 
 
-def compose(lang: str, hits: Sequence[Hit], abstained: bool) -> str:
-    """The answer text: the best clause quoted with its citation, or a plain "the act does not say"."""
-    if abstained:
+def compose(lang: str, hits: Sequence[Hit], verdict: Verdict, note: str | None = None) -> str:
+    """The answer text: the best clause quoted with its citation; or "not directly, the closest clauses
+    are ..."; or a plain "the act does not say"."""
+    if verdict == "not_in_act" or not hits:
         lines = [render("answer_not_in_act", lang)]
         if hits:
             lines.append(render("answer_maybe", lang) + " " + "; ".join(hit.citation for hit in hits[:3]) + ".")
         return "\n".join(lines)
-    if not hits:
-        return render("answer_not_in_act", lang)
+    if verdict == "partial":
+        return render("answer_partial", lang) + " " + "; ".join(hit.citation for hit in hits[:3]) + "."
     best = hits[0]
     lines = [render("answer_found", lang, citation=capitalize(best.citation), text=best.quote)]
+    if note:
+        lines.append(note)
     if len(hits) > 1:
         lines.append(render("answer_related", lang) + " " + "; ".join(hit.citation for hit in hits[1:]) + ".")
     return "\n".join(lines)

@@ -4,19 +4,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .abstention import answerable_probability
 from .answer import Answer, Hit, compose, select_hits
 from .clause import LANGS, Clause
 from .conversation import Turn, followup_context
 from .corpus import Act, load_act
+from .dense import DenseIndex
 from .encoders import load_encoder
 from .errors import IndexMissing, QuestionError, UnknownClause
 from .language import detect_language
 from .language import preload as preload_language_models
+from .lexicon import Lexicon
+from .params import PARAMS_FILE, RetrievalParams
+from .pipeline import Pipeline
 from .question import check_k, clean_question
-from .retrieval import PASSAGE_VERSION, Retriever, RetrievalParams, passage_text
+from .retrieval import PASSAGE_VERSION, Retriever, passage_text
 from .settings import Settings
-from .store import build_index, load_index
+from .stemming import Analyzer, analyze
+from .store import LoadedIndex, build_index, load_index
 
 
 def index_fingerprint(act: Act) -> str:
@@ -24,21 +28,34 @@ def index_fingerprint(act: Act) -> str:
     return f"{act.hash}-p{PASSAGE_VERSION}"
 
 
+def make_retriever(act: Act, loaded: LoadedIndex, encoder, settings: Settings, analyzer: Analyzer = analyze) -> Retriever:
+    """The retriever over a loaded index, with the act's citation style, lexicon and names."""
+    return Retriever(
+        loaded.clauses,
+        DenseIndex(loaded.index, settings.ivf_nprobe),
+        encoder,
+        style=act.citation_style,
+        analyzer=analyzer,
+        lexicon=Lexicon.from_dict(act.lexicon, analyzer),
+        naming=act.naming(),
+        cache_size=settings.embedding_cache_size,
+        candidates=settings.search_candidates,
+    )
+
+
 @dataclass(frozen=True)
 class Assistant:
     act: Act
-    retriever: Retriever
+    pipeline: Pipeline
     settings: Settings
     manifest: dict
 
     @classmethod
-    def load(
-        cls, settings: Settings | None = None, *, encoder=None, progress: bool = False, preload_languages: bool = True
-    ) -> "Assistant":
-        """Load the act, the encoder and the index (building it first when missing and allowed); with
-        `preload_languages` also the language models, else each loads on the first question that needs it."""
-        settings = settings or Settings()
+    def load(cls, settings: Settings, *, encoder=None, progress: bool = False, preload_languages: bool = True) -> "Assistant":
+        """Load the act, the encoder, the fitted parameters and the index (building it first when missing and allowed);
+        with `preload_languages` also the language models, else each loads on the first question that needs it."""
         act = load_act(settings.act_dir)
+        params = RetrievalParams.load(settings.params_file or PARAMS_FILE)
         encoder = encoder or load_encoder(settings.encoder, settings)
         fingerprint = index_fingerprint(act)
         try:
@@ -48,17 +65,14 @@ class Assistant:
                 raise
             build(act, encoder, settings, progress=progress)
             loaded = load_index(settings.index_dir, encoder.name, fingerprint)
-        retriever = Retriever(
-            loaded.clauses,
-            loaded.vectors,
-            encoder,
-            RetrievalParams.load(),
-            cache_size=settings.embedding_cache_size,
-            style=act.citation_style,
-        )
+        pipeline = Pipeline(make_retriever(act, loaded, encoder, settings), params)
         if preload_languages:
             preload_language_models()
-        return cls(act=act, retriever=retriever, settings=settings, manifest=loaded.manifest)
+        return cls(act=act, pipeline=pipeline, settings=settings, manifest=loaded.manifest)
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.pipeline.retriever
 
     @property
     def encoder_name(self) -> str:
@@ -71,24 +85,23 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         lang = self.language_of(text, lang)
         context = followup_context(text, lang, history)
-        ranking = self.retriever.rank(text, lang, context)
-        params = self.retriever.params
-        confidence = answerable_probability(ranking.features, params.abstain_coef, params.abstain_bias)
-        abstained = confidence < params.abstain_threshold
+        decision = self.pipeline.run(text, lang, context)
         style = self.act.citation_style
         ranked = (
             Hit(clause, style.render(clause, lang), float(score))
-            for clause, score in ((self.retriever.clause(cid, lang), s) for cid, s in zip(ranking.ids, ranking.scores))
+            for clause, score in ((self.retriever.at(int(p), lang), s) for p, s in zip(decision.positions, decision.scores))
         )
         hits = select_hits(ranked, k)
+        note = decision.ambiguity.note[lang] if decision.ambiguity is not None else None
         return Answer(
             question=question,
             lang=lang,
-            abstained=abstained,
-            answer=compose(lang, hits, abstained),
+            verdict=decision.verdict,
+            answer=compose(lang, hits, decision.verdict, note),
             hits=hits,
-            confidence=confidence,
+            confidence=decision.probability,
             followup=bool(context),
+            note=note,
         )
 
     def language_of(self, text: str, lang: str | None = None) -> str:
@@ -131,5 +144,6 @@ def build(act: Act, encoder, settings: Settings, progress: bool = True) -> dict:
         index_fingerprint(act),
         settings.index_dir,
         progress=progress,
+        ivf_min_vectors=settings.ivf_min_vectors,
     )
 

@@ -35,18 +35,22 @@ def _shorten(text: str, width: int = 160) -> str:
 def format_answer(answer, act_title: str) -> str:
     """The answer as a person reads it in a terminal."""
     lang = answer.lang
+    verdict = f"[{render('verdict_' + answer.verdict, lang)}, {render('confidence', lang, value=answer.confidence)}]"
     if answer.abstained:
-        lines = [answer.answer.splitlines()[0]]
+        partial = answer.verdict == "partial" and answer.hits
+        lines = [render("answer_partial" if partial else "answer_not_in_act", lang), verdict]
         if answer.hits:
-            lines += ["", render("answer_maybe", lang)]
+            lines += [""] if partial else ["", render("answer_maybe", lang)]
             lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in answer.hits]
         return "\n".join(lines)
     best, *related = answer.hits
     lines = [f"{best.citation[:1].upper()}{best.citation[1:]}:", f"«{best.quote}»"]
+    if answer.note:
+        lines += ["", answer.note]
     if related:
         lines += ["", render("answer_related", lang)]
         lines += [f"  • {hit.citation} — «{_shorten(hit.quote)}»" for hit in related]
-    lines += ["", f"{render('answer_source', lang)}: {act_title}"]
+    lines += ["", verdict, f"{render('answer_source', lang)}: {act_title}"]
     return "\n".join(lines)
 
 
@@ -283,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     evaluate = common(sub.add_parser("eval", help="retrieval-quality evaluation on the development set"))
-    evaluate.add_argument("--fit", action="store_true", help="fit fusion weights and abstention, write assistant/params.json")
+    evaluate.add_argument("--fit", action="store_true", help="fit fusion weights and abstention on the development set first")
+    evaluate.add_argument("--params-out", help="where --fit writes the parameters (default: assistant/params.json of the checkout)")
+    evaluate.add_argument("--test-dir", help="frozen test split folder (default: test/ inside the eval folder)")
     evaluate.add_argument("--report", default=None, help="where to write the markdown report (default eval/report.md)")
     evaluate.add_argument("--eval-dir", help="development set folder (default: eval/ of the checkout)")
     evaluate.add_argument("--no-significance", action="store_true", help="skip the paired randomization tests")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -25,6 +25,7 @@ class Act:
 
     meta: dict
     sources: dict[str, str]  # lang -> raw text
+    lexicon: dict = field(default_factory=dict)  # the act's concept lexicon (concepts.json), {} when it has none
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -34,7 +35,9 @@ class Act:
     def hash(self) -> str:
         """Fingerprint of everything the index depends on: metadata, texts and the parser version."""
         digest = hashlib.sha256(f"parser:{PARSER_VERSION}\n".encode())
-        digest.update(json.dumps(self.meta, sort_keys=True, ensure_ascii=False).encode())
+        # The lexicon reads questions, never clauses: the index does not depend on it.
+        indexed = {key: value for key, value in self.meta.items() if key != "lexicon"}
+        digest.update(json.dumps(indexed, sort_keys=True, ensure_ascii=False).encode())
         for lang in sorted(self.sources):
             digest.update(f"\n{lang}\n".encode() + self.sources[lang].encode())
         return digest.hexdigest()[:16]
@@ -55,6 +58,15 @@ class Act:
         """The act's clauses in one language, in reading order."""
         return list(self._parsed[lang])
 
+    def naming(self) -> dict[str, list[str]]:
+        """Per language, the texts that name the act itself: the order's title, its short name, the Regulation's title."""
+        style = self.citation_style
+        names: dict[str, list[str]] = {}
+        for lang in self.languages:
+            titles = [c.text for c in self.clauses(lang) if c.part == "title"]
+            names[lang] = [self.meta.get("title", {}).get(lang, ""), (style.act_name or {}).get(lang, ""), *titles]
+        return names
+
     def all_clauses(self) -> list[Clause]:
         """Every clause in every language, language by language."""
         return [clause for lang in self.languages for clause in self.clauses(lang)]
@@ -65,4 +77,5 @@ def load_act(path: Path | None = None) -> Act:
     folder = Path(path) if path is not None else default_act_dir()
     meta = json.loads((folder / "act.json").read_text(encoding="utf-8"))
     sources = {lang: (folder / name).read_text(encoding="utf-8") for lang, name in meta["sources"].items()}
-    return Act(meta=meta, sources=sources)
+    lexicon = json.loads((folder / meta["lexicon"]).read_text(encoding="utf-8")) if meta.get("lexicon") else {}
+    return Act(meta=meta, sources=sources, lexicon=lexicon)

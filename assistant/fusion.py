@@ -58,3 +58,19 @@ def reciprocal_rank_fusion(signals: Mapping[str, np.ndarray], weights: Mapping[s
         size = len(next(iter(signals.values()))) if signals else 0
         return np.zeros(size, dtype=np.float32)
     return total
+
+
+def normalize_signals(signals: Mapping[str, np.ndarray], method: str) -> dict[str, np.ndarray]:
+    """Each signal on a comparable scale: normalized scores, or for "rrf" the reciprocal ranks 1 / (60 + rank)."""
+    if method != "rrf":
+        return {name: normalize_scores(scores, method) for name, scores in signals.items()}
+    return {name: reciprocal_rank_fusion({name: scores}) for name, scores in signals.items()}
+
+
+def weighted_sum(normalized: Mapping[str, np.ndarray], weights: Mapping[str, float], size: int) -> np.ndarray:
+    """Sum of weight x normalized signal over the signals with a weight."""
+    total = np.zeros(size, dtype=np.float32)
+    for name, weight in weights.items():
+        if weight and name in normalized:
+            total += weight * normalized[name]
+    return total

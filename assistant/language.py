@@ -241,29 +241,3 @@ def detect_language(text: str) -> Detection:
     words, distinct = _WORD.findall(text), set(letters)
     lang, probability = _russian_or_kazakh(text, words, distinct)
     return _other_cyrillic(text, words, distinct, lang) or Detection(lang, probability, None)
-
-
-# --- Baseline ----------------------------------------------------------------------------
-
-_LANGDETECT_LOCK = threading.Lock()
-_langdetect_ready = False
-
-
-def detect_langdetect(text: str) -> str | None:
-    """The langdetect baseline's raw code ("ru", "uk", "mk", "zh-cn", ...) or None; it has no Kazakh model.
-
-    Seeded (DetectorFactory.seed = 0) so the evaluation is reproducible; used only to compare.
-    """
-    global _langdetect_ready
-    from langdetect import DetectorFactory, detect  # only the evaluation's baseline needs it
-    from langdetect.lang_detect_exception import LangDetectException
-
-    if not _langdetect_ready:
-        with _LANGDETECT_LOCK:
-            DetectorFactory.seed = 0
-            detect("инициализация")  # loads the profiles once, under the lock
-            _langdetect_ready = True
-    try:
-        return detect(text)
-    except LangDetectException:
-        return None

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 import bm25s
 import numpy as np
 
-from .stemming import analyze
 
 Analyzer = Callable[[str, str], list[str]]
 
@@ -14,7 +13,7 @@ Analyzer = Callable[[str, str], list[str]]
 class LexicalIndex:
     """BM25 over the matching texts of one language's clauses; scores every document for a query."""
 
-    def __init__(self, texts: Sequence[str], lang: str, analyzer: Analyzer = analyze, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, texts: Sequence[str], lang: str, analyzer: Analyzer, k1: float = 1.2, b: float = 0.75):
         self.lang = lang
         self.analyzer = analyzer
         self._bm25 = bm25s.BM25(k1=k1, b=b)
@@ -26,6 +25,11 @@ class LexicalIndex:
     @property
     def vocabulary(self) -> dict[str, int]:
         return self._vocab
+
+    def document_frequency(self) -> dict[str, int]:
+        """Stem -> how many documents contain it."""
+        counts = np.diff(self._bm25.scores["indptr"])  # bm25s keeps scores column-wise: one column per token
+        return {token: int(counts[i]) if i < len(counts) else 0 for token, i in self._vocab.items()}
 
     def tokens(self, query: str) -> list[str]:
         """The query's analyzed tokens that occur in this index's vocabulary."""

@@ -1,36 +1,39 @@
-"""Hybrid bilingual retrieval: BM25 and dense scores of a clause in both its languages, fused.
+"""Hybrid bilingual retrieval: BM25 and dense scores of a clause in both its languages, over candidates.
 
-Every clause exists in Russian and Kazakh under one id, so a clause is scored on both texts:
-the question's own language lexically and densely, and its twin in the other language densely
-(the small multilingual model often embeds one language of a pair better than the other).
-All signals are arrays over the same id order and are fused with weights fitted on the
-development set (`params.json`, written by `zanger eval --fit`).
+Every clause exists in Russian and Kazakh under one id, so a clause is scored on both texts: the
+question's own language lexically and densely, and its twin in the other language too (the small
+multilingual model often embeds one language of a pair better than the other). The act's concepts
+named in the question add the act's own terms in both languages (`concepts`), and a question that
+names a document favours that document's clauses (`document`).
+
+Candidates come from FAISS (the nearest vectors in either language) and from BM25 (the best
+lexical scores), widened to whole points; every signal is an array over those candidates, which
+for one act are all its clauses. Nothing here is quadratic in the number of clauses.
 """
 from __future__ import annotations
 
-import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
 from .citation import PART_TOPICS, CitationStyle
 from .clause import Clause
-from .fusion import fuse_scores, reciprocal_rank_fusion
+from .dense import DenseIndex
 from .lexical import LexicalIndex
-from .normalization import normalize
-from .stemming import char_ngrams
+from .lexicon import Lexicon
+from .normalization import tokenize
+from .params import RetrievalParams
+from .query import ActVocabulary, Query, Reader
+from .stemming import Analyzer
 
-PARAMS_FILE = Path(__file__).with_name("params.json")
 # Bumped whenever matching_text/passage_text change, so a stale index is refused.
 PASSAGE_VERSION = 2
-# "How much / how many / how long": the act is an organizational regulation with no amounts,
-# terms or fees, so such a question is evidence (weighed by the fitted model) that it is out of scope.
-AMOUNT_WORDS = frozenset("сколько скольких размер сумма ставка қанша неше мөлшері мөлшерлемесі".split())
-SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin")
+SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
+TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
+GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
 
 
 def matching_text(clause: Clause) -> str:
@@ -64,42 +67,22 @@ def passage_text(clause: Clause, style: CitationStyle) -> str:
     return f"{heading_text(clause, style)}\n{matching_text(clause)}"
 
 
-@dataclass(frozen=True)
-class RetrievalParams:
-    """Fusion weights and abstention model; defaults are overwritten by the fitted `params.json`."""
-
-    weights: dict[str, float] = field(
-        default_factory=lambda: {"lexical": 1.0, "dense": 1.0, "dense_twin": 0.5, "lexical_twin": 0.0}
-    )
-    normalization: str = "minmax"  # "minmax" | "zscore" | "max" | "rrf"
-    level_prior: dict[str, float] = field(default_factory=lambda: {"point": 0.0, "list": 0.0, "subpoint": 0.0, "part": 0.0})
-    followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
-    followup_decay: float = 0.5  # each turn further back counts this much less
-    settle_granularity: bool = True  # pick point / list / subpoint of the top point by the question's scope
-    abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over ranking features
-    abstain_bias: float = 0.0
-    abstain_threshold: float = 0.5  # abstain when P(answerable) falls below this
-
-    @classmethod
-    def load(cls, path: Path = PARAMS_FILE) -> "RetrievalParams":
-        if not Path(path).is_file():
-            return cls()
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-    def save(self, path: Path = PARAMS_FILE) -> None:
-        Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def document_prefix(clause: Clause, style: CitationStyle) -> str:
+    """Every clause of the order is read as part of "приказ № 127", so naming the order
+    ("что утверждает приказ № 127?") favours none of them over another."""
+    if clause.document == "order" and style.act_name:
+        return style.act_name[clause.lang] + "\n"
+    return ""
 
 
 @dataclass(frozen=True)
-class Ranking:
-    """Every clause id scored for one question, best first, with the evidence behind the scores."""
+class Evidence:
+    """One question's raw evidence: its reading, its embedding, lexical scores of every clause, FAISS neighbours."""
 
-    ids: tuple[str, ...]
-    scores: np.ndarray  # fused, parallel to ids
-    signals: dict[str, np.ndarray]  # raw per-signal scores in the retriever's id order
-    features: dict[str, float]  # what abstention reads
+    query: Query
+    vector: np.ndarray
+    lexical: dict[str, np.ndarray]  # signal -> BM25 score of every clause position
+    neighbours: np.ndarray  # clause positions FAISS found nearest, in either language
 
 
 class EmbeddingCache:
@@ -132,74 +115,119 @@ class EmbeddingCache:
 
 
 class Retriever:
-    """Scores all clauses of an act for a question, in both languages at once."""
+    """Reads questions and scores the act's clauses for them, in both languages at once."""
 
     def __init__(
         self,
         clauses: Sequence[Clause],
-        vectors: np.ndarray,
+        dense: DenseIndex,
         encoder,
-        params: RetrievalParams | None = None,
-        cache_size: int = 2048,
-        analyzer=None,
-        style: CitationStyle | None = None,
+        *,
+        style: CitationStyle,
+        analyzer: Analyzer,
+        lexicon: Lexicon,
+        naming: dict[str, list[str]],
+        cache_size: int,
+        candidates: int,
     ):
-        self.encoder = encoder
-        self.params = params or RetrievalParams.load()
+        """`clauses` in every language, in the order of the vectors in `dense`; `naming`: per language,
+        the texts that name the act (its titles, number, date), for the reader."""
+        self.encoder, self.dense, self.style, self.analyzer, self.candidates = encoder, dense, style, analyzer, candidates
+        self._clauses, self._naming = tuple(clauses), naming
+        if dense.size != len(clauses):
+            raise ValueError(f"{dense.size} vectors for {len(clauses)} clauses")
         self.langs = tuple(dict.fromkeys(c.lang for c in clauses))
         first = [c for c in clauses if c.lang == self.langs[0]]
         self.ids: tuple[str, ...] = tuple(c.id for c in first)
-        self._position = position = {cid: i for i, cid in enumerate(self.ids)}
+        self._position = {cid: i for i, cid in enumerate(self.ids)}
         self.by_lang: dict[str, list[Clause]] = {}
-        self._rows: dict[str, np.ndarray] = {}
+        self.rows: dict[str, np.ndarray] = {}  # lang -> FAISS row of each clause position
+        row_position = np.empty(len(clauses), dtype=np.int64)
         for lang in self.langs:
             rows = [i for i, c in enumerate(clauses) if c.lang == lang]
-            if sorted(clauses[i].id for i in rows) != sorted(self.ids):
+            if len(rows) != len(self.ids) or any(clauses[i].id not in self._position for i in rows):
                 raise ValueError(f"clauses in {lang!r} do not have the same ids as in {self.langs[0]!r}")
-            rows.sort(key=lambda i: position[clauses[i].id])
+            rows.sort(key=lambda i: self._position[clauses[i].id])
             self.by_lang[lang] = [clauses[i] for i in rows]
-            self._rows[lang] = np.asarray(rows)
-        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        extra = {} if analyzer is None else {"analyzer": analyzer}
-        style = style or CitationStyle()
-        texts = {lang: [self._document_prefix(c, style) + matching_text(c) for c in self.by_lang[lang]] for lang in self.langs}
-        self.lexical = {lang: LexicalIndex(texts[lang], lang, **extra) for lang in self.langs}
-        self.chars = {lang: LexicalIndex(texts[lang], lang, analyzer=char_ngrams) for lang in self.langs}
+            self.rows[lang] = np.asarray(rows, dtype=np.int64)
+            row_position[self.rows[lang]] = np.arange(len(rows))
+        self._row_position = row_position
+        texts = {lang: [document_prefix(c, style) + matching_text(c) for c in self.by_lang[lang]] for lang in self.langs}
         headings = {lang: [heading_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
-        self.headings = {lang: LexicalIndex(headings[lang], lang, **extra) for lang in self.langs}
+        self.lexical = {lang: LexicalIndex(texts[lang], lang, analyzer) for lang in self.langs}
+        self.chars = {lang: LexicalIndex(texts[lang], lang, lambda text, l: list(analyzer.grams(tokenize(text), l))) for lang in self.langs}
+        self.headings = {lang: LexicalIndex(headings[lang], lang, analyzer) for lang in self.langs}
         self.levels = np.array([c.level for c in first])
-        self._point_ids = [c.point_id for c in first]
-        # _descendants[i, j]: subpoint j lies inside point or list i
-        self._descendants = np.array(
-            [
-                [
-                    b.level == "subpoint" and a.level in ("point", "list") and a.point_id == b.point_id
-                    and (a.level == "point" or a.list == b.list)
-                    for b in first
-                ]
-                for a in first
-            ]
-        )
-        self._heading_tokens = {
-            lang: [frozenset(self.lexical[lang].analyzer(text, lang)) for text in headings[lang]]
-            for lang in self.langs
-        }
-        self._clause_tokens = {
-            lang: [frozenset(self.lexical[lang].analyzer(text, lang)) for text in texts[lang]]
-            for lang in self.langs
-        }
+        self.documents = np.array([c.document for c in first])
+        self._family: dict[str, list[int]] = defaultdict(list)  # point id -> positions of the point, its lists and subpoints
+        for i, c in enumerate(first):
+            self._family[c.point_id].append(i)
+        self.reader = Reader(analyzer, lexicon, self._vocabulary(naming), self.langs)
         self.cache = EmbeddingCache(cache_size)
+        self._term_cache: dict[tuple[int, str, bool], frozenset[str]] = {}
 
-    @staticmethod
-    def _document_prefix(clause: Clause, style: CitationStyle) -> str:
-        """Every clause of the order is read as part of "приказ № 127", so naming the order
-        ("что утверждает приказ № 127?") favours none of them over another."""
-        if clause.document == "order" and style.act_name:
-            return style.act_name[clause.lang] + "\n"
-        return ""
+    def variant(self, *, analyzer: Analyzer | None = None, lexicon: Lexicon | None = None) -> "Retriever":
+        """The same clauses and FAISS index read another way (the evaluation's ablations); shares the embedding cache."""
+        analyzer = analyzer or self.analyzer
+        if lexicon is None:
+            lexicon = Lexicon.from_dict(self.reader.lexicon.source, analyzer)
+        other = Retriever(
+            self._clauses, self.dense, self.encoder, style=self.style, analyzer=analyzer,
+            lexicon=lexicon, naming=self._naming, cache_size=self.cache.size, candidates=self.candidates,
+        )
+        other.cache = self.cache
+        return other
+
+    def _vocabulary(self, naming: dict[str, list[str]]) -> ActVocabulary:
+        general = {}
+        for lang in self.langs:
+            index = self.lexical[lang]
+            general[lang] = frozenset(t for t, df in index.document_frequency().items() if df > GENERAL_SHARE * index.size)
+        naming_stems = {lang: frozenset(s for text in naming.get(lang, ()) for s in self.analyzer(text, lang)) for lang in self.langs}
+        documents = {
+            lang: {
+                stem: document
+                for document, names in self.style.documents.items()
+                for stem in self.analyzer(names[lang], lang)
+            }
+            for lang in self.langs
+        }
+        return ActVocabulary(naming=naming_stems, documents=documents, general=general)
+
+    # --- clauses -------------------------------------------------------------------------------
 
     def clause(self, clause_id: str, lang: str) -> Clause:
         return self.by_lang[lang][self._position[clause_id]]
+
+    def at(self, position: int, lang: str) -> Clause:
+        return self.by_lang[lang][position]
+
+    def family(self, position: int) -> list[int]:
+        """Positions of the point that holds `position`: the point, its lists and its subpoints."""
+        return self._family[self.by_lang[self.langs[0]][position].point_id]
+
+    def clause_terms(self, position: int, lang: str) -> frozenset[str]:
+        """The stems lexical search reads for a clause (on demand, kept for the clauses that reach the top)."""
+        return self._terms(position, lang, False)
+
+    def heading_terms(self, position: int, lang: str) -> frozenset[str]:
+        return self._terms(position, lang, True)
+
+    def _terms(self, position: int, lang: str, heading: bool) -> frozenset[str]:
+        key = (position, lang, heading)
+        terms = self._term_cache.get(key)
+        if terms is None:
+            clause = self.by_lang[lang][position]
+            text = heading_text(clause, self.style) if heading else document_prefix(clause, self.style) + matching_text(clause)
+            terms = frozenset(self.analyzer(text, lang))
+            if len(self._term_cache) < TERM_CACHE_SIZE:
+                self._term_cache[key] = terms
+        return terms
+
+    # --- evidence ------------------------------------------------------------------------------
+
+    def read(self, text: str, lang: str) -> Query:
+        return self.reader.read(text, lang)
 
     def embed(self, text: str) -> np.ndarray:
         """Query embedding, from the cache when the same text was embedded before."""
@@ -209,123 +237,81 @@ class Retriever:
             self.cache.put(text, vector)
         return vector
 
-    def signals(self, question: str, lang: str) -> dict[str, np.ndarray]:
-        """Raw scores of every clause id for one question in `lang`, one array per signal."""
-        query = self.embed(question)
-        cosine = self._vectors @ query
-        twin = next((other for other in self.langs if other != lang), lang)
-        return {
-            "lexical": self.lexical[lang].scores(question),
-            "chars": self.chars[lang].scores(question),
-            "heading": self.headings[lang].scores(question),
-            "dense": cosine[self._rows[lang]],
-            "dense_twin": cosine[self._rows[twin]],
-            "lexical_twin": self.lexical[twin].scores(question),
+    def evidence(self, query: Query) -> Evidence:
+        """Everything that needs the encoder or an index walk, once per question."""
+        lang = query.lang
+        twin = self.twin(lang)
+        vector = self.embed(query.text)
+        lexical = {
+            "lexical": self.lexical[lang].scores(query.terms[lang]),
+            "chars": self.chars[lang].scores(query.grams),
+            "heading": self.headings[lang].scores(query.terms[lang]),
+            "lexical_twin": self.lexical[twin].scores(query.terms[twin]),
+            "concepts": self.lexical[lang].scores(query.expansion[lang]) + self.lexical[twin].scores(query.expansion[twin]),
         }
+        neighbours = self._row_position[self.dense.search(vector, self.candidates)]
+        return Evidence(query, vector, lexical, neighbours)
 
-    def fuse(self, signals: dict[str, np.ndarray], params: RetrievalParams | None = None) -> np.ndarray:
-        """One score per clause id from the signals, weighted and normalized as `params` say."""
-        params = params or self.params
-        if params.normalization == "rrf":
-            fused = reciprocal_rank_fusion(signals, params.weights)
-        else:
-            fused = fuse_scores(signals, params.weights, params.normalization)
-        prior = np.array([params.level_prior.get(level, 0.0) for level in self.levels], dtype=np.float32)
-        return fused + prior
+    def twin(self, lang: str) -> str:
+        return next((other for other in self.langs if other != lang), lang)
 
-    def rank(self, question: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Ranking:
-        """All clause ids, best first, for `question`; `context` holds earlier turns (text, lang),
-        most recent first, whose rankings are blended in for a follow-up question."""
-        signals = self.signals(question, lang)
-        earlier = [self.signals(text, text_lang) for text, text_lang in context]
-        return self.rank_signals(question, lang, signals, earlier, context=context)
+    def candidates_of(self, evidence: Sequence[Evidence]) -> np.ndarray:
+        """Clause positions worth scoring: FAISS neighbours and the best lexical scores, widened to whole points."""
+        n = len(self.ids)
+        if n <= self.candidates:
+            return np.arange(n)
+        picked: set[int] = set()
+        for item in evidence:
+            picked.update(item.neighbours.tolist())
+            for scores in item.lexical.values():
+                top = np.argpartition(-scores, self.candidates)[: self.candidates]
+                picked.update(top[scores[top] > 0].tolist())
+        widened = {member for i in picked for member in self.family(i)}
+        return np.array(sorted(widened), dtype=np.int64)
 
-    def rank_signals(
-        self,
-        question: str,
-        lang: str,
-        signals: dict[str, np.ndarray],
-        earlier: Sequence[dict[str, np.ndarray]] = (),
-        params: RetrievalParams | None = None,
-        context: Sequence[tuple[str, str]] = (),
-    ) -> Ranking:
-        """Rank from precomputed signals (the eval reuses them across parameter settings).
+    def signals(self, evidence: Evidence, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """Every signal of one question over the candidate `positions`."""
+        lang = evidence.query.lang
+        signals = {name: scores[positions] for name, scores in evidence.lexical.items()}
+        signals["dense"] = self.dense.similarity(evidence.vector, self.rows[lang][positions])
+        signals["dense_twin"] = self.dense.similarity(evidence.vector, self.rows[self.twin(lang)][positions])
+        named = evidence.query.document
+        signals["document"] = (self.documents[positions] == named).astype(np.float32) if named else np.zeros(len(positions), np.float32)
+        return signals
 
-        Abstention evidence of a follow-up is read from the question together with the turns it
-        leans on: "И в какой срок?" is in scope when the turn before it was."""
-        fused = self.blend(signals, earlier, params)
-        order = np.argsort(-fused, kind="stable")
-        if (params or self.params).settle_granularity:
-            order = self.settle_granularity(order, fused, question, lang)
-        return Ranking(
-            ids=tuple(self.ids[i] for i in order),
-            scores=fused[order],
-            signals=signals,
-            features=self._features(" ".join([question, *(text for text, _ in context)]), lang, signals, fused, order),
-        )
+    # --- ranking -------------------------------------------------------------------------------
 
-    def blend(
-        self, signals: dict[str, np.ndarray], earlier: Sequence[dict[str, np.ndarray]] = (), params: RetrievalParams | None = None
-    ) -> np.ndarray:
-        """Fused scores of the question, plus the earlier turns' fused scores, decaying with distance."""
-        params = params or self.params
-        fused = self.fuse(signals, params)
-        weight = params.followup_weight
-        for turn in earlier:
-            fused = fused + weight * self.fuse(turn, params)
-            weight *= params.followup_decay
-        return fused
+    def level_prior(self, positions: np.ndarray, params: RetrievalParams) -> np.ndarray:
+        return np.array([params.level_prior.get(level, 0.0) for level in self.levels[positions]], dtype=np.float32)
 
-    def settle_granularity(self, order: np.ndarray, fused: np.ndarray, question: str, lang: str) -> np.ndarray:
+    def settle_granularity(self, order: np.ndarray, fused: np.ndarray, positions: np.ndarray, query: Query) -> np.ndarray:
         """Put first the clause of the top point that fits the question's scope.
 
         Within the point that won, the best subpoint is shown first only when it matches words of
         the question that its point's (or list's) heading does not: "права прокуратуры" names the
         list of rights, "может ли прокуратура назначать экспертизы" one right. Otherwise the list
         whose heading holds all the matched words, or else the whole point, comes first.
+        `order` indexes `positions`; so does the result.
         """
-        top = int(order[0])
-        family = [i for i in range(len(self.ids)) if self._point_ids[i] == self._point_ids[top]]
-        subpoints = [i for i in family if self.levels[i] == "subpoint"]
-        if not subpoints:
+        lang = query.lang
+        top = int(positions[order[0]])
+        index_of = {int(p): i for i, p in enumerate(positions)}
+        family = [p for p in self.family(top) if p in index_of]
+        subpoints = [p for p in family if self.levels[p] == "subpoint"]
+        point = next((p for p in family if self.levels[p] == "point"), None)
+        if not subpoints or point is None:
             return order
-        query = set(self.lexical[lang].analyzer(question, lang))
-        best_sub = max(subpoints, key=lambda i: fused[i])
-        point = next(i for i in family if self.levels[i] == "point")
-        lists = [i for i in family if self.levels[i] == "list"]
-        heading = self._heading_tokens[lang]
-        scope = next((i for i in lists if self._descendants[i, best_sub]), point)
-        matched = query & self._clause_tokens[lang][best_sub]
-        if matched - heading[scope]:
+        terms = set(query.terms[lang])
+        best_sub = max(subpoints, key=lambda p: fused[index_of[p]])
+        best = self.by_lang[lang][best_sub]
+        scope = next((p for p in family if self.levels[p] == "list" and self.by_lang[lang][p].list == best.list), point)
+        scope_heading = self.heading_terms(scope, lang)
+        if (terms & self.clause_terms(best_sub, lang)) - scope_heading:
             chosen = best_sub
         else:
-            matched_scope = query & (self._clause_tokens[lang][point] | heading[point])
-            chosen = scope if matched_scope <= heading[scope] else point
+            matched_scope = terms & (self.clause_terms(point, lang) | self.heading_terms(point, lang))
+            chosen = scope if matched_scope <= scope_heading else point
         if chosen == top:
             return order
-        return np.concatenate(([chosen], order[order != chosen]))
-
-    def _features(self, question, lang, signals, fused, order) -> dict[str, float]:
-        """Evidence that the act answers the question at all, independent of which clause wins."""
-        top = int(order[0])
-        second = float(fused[order[1]]) if len(order) > 1 else 0.0
-        query_tokens = set(self.lexical[lang].analyzer(question, lang))
-        known = set(self.lexical[lang].tokens(question))
-        grams = set(char_ngrams(question, lang))
-        known_grams = {g for g in grams if any(g in index.vocabulary for index in self.chars.values())}
-        clause_tokens = self._clause_tokens[lang][top]
-        dense = signals["dense"]
-        words = set(normalize(question).split())
-        return {
-            "fused_top": float(fused[top]),
-            "fused_margin": float(fused[top]) - second,
-            "dense_max": float(dense.max()),
-            "dense_gap": float(dense.max() - dense.mean()),
-            "dense_twin_max": float(signals["dense_twin"].max()),
-            "lexical_max": float(signals["lexical"].max()),
-            "coverage": len(known) / len(query_tokens) if query_tokens else 0.0,
-            "unknown": float(len(query_tokens - known)),
-            "char_coverage": len(known_grams) / len(grams) if grams else 0.0,
-            "overlap_top": len(query_tokens & clause_tokens) / len(query_tokens) if query_tokens else 0.0,
-            "asks_amount": float(bool(words & AMOUNT_WORDS)),
-        }
+        chosen_index = index_of[chosen]
+        return np.concatenate(([chosen_index], order[order != chosen_index]))

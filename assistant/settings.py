@@ -31,6 +31,10 @@ class Settings:
     max_k: int = 20
     build_if_missing: bool = True  # `ask` builds the index on first use
     embedding_cache_size: int = 2048  # query embeddings kept in memory (LRU)
+    params_file: Path | None = None  # fitted retrieval parameters; None: the ones shipped with the package
+    search_candidates: int = 200  # clauses FAISS and BM25 each put forward per question (all of them for one act)
+    ivf_min_vectors: int = 200_000  # from this many vectors the index is IVF-Flat, below it exact (bench/scale.py)
+    ivf_nprobe: int = 32  # IVF lists searched per question: recall@10 ~0.98 at 1M vectors (bench/scale.py)
     session_max: int = 10_000  # conversations kept in memory
     session_turns: int = 6  # turns kept per conversation
     session_ttl_seconds: float = 3600.0  # idle conversations are forgotten after this

@@ -35,6 +35,8 @@ Kazakh rules, in the folded alphabet (ә→а ғ→г қ→к ң→н ө→о ұ
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
@@ -240,52 +242,60 @@ KAZAKH_STOPWORDS = frozenset(fold_kazakh(word) for word in """
 _STOPWORDS = {"ru": RUSSIAN_STOPWORDS, "kk": KAZAKH_STOPWORDS}
 
 
-def analyze(text: str, lang: str) -> list[str]:
-    """Text -> the stems lexical search indexes and queries: normalize, tokenize, fold, drop stopwords, stem.
+@dataclass(frozen=True)
+class Analyzer:
+    """How text becomes the terms lexical search matches on, per language: fold Kazakh letters, drop
+    stopwords, stem. Both languages fold, so a Russian question quoting a Kazakh word still meets its
+    folded spelling; single letters (abbreviation debris like "т.е.") are dropped, numbers kept.
 
-    Both languages fold Kazakh letters, so a Russian question quoting a Kazakh word still meets
-    its folded spelling; single letters (abbreviation debris like "т.е.") are dropped, numbers kept.
-    Example: analyze("Кто назначает прокуроров?", "ru") -> ["назнача", "прокурор"];
-    analyze("Құжаттарға кім қол қояды?", "kk") -> ["кужат", "кол", "кой"].
+    `kazakh_stem` is the seam for the stemmer's ablation (5-letter prefixes instead).
+    Example: Analyzer()("Кто назначает прокуроров?", "ru") -> ["назнача", "прокурор"];
+    Analyzer()("Құжаттарға кім қол қояды?", "kk") -> ["кужат", "кол", "кой"].
     """
-    return list(_analyze(text, lang))
+
+    kazakh_stem: Callable[[str], str] = stem_kazakh
+
+    def __call__(self, text: str, lang: str) -> list[str]:
+        return list(self.terms(tokenize(text), lang))
+
+    def terms(self, tokens: Sequence[str], lang: str) -> tuple[str, ...]:
+        """Tokens already cut by `tokenize` -> their stems, stopwords dropped."""
+        stopwords = _stopwords(lang)
+        stem = self.kazakh_stem if lang == "kk" else stem_russian
+        stems = []
+        for token in tokens:
+            token = fold_kazakh(token)
+            if token in stopwords or (len(token) == 1 and not token.isdigit()):
+                continue
+            stems.append(token if token.isdigit() else stem(token))
+        return tuple(stems)
+
+    def grams(self, tokens: Sequence[str], lang: str, n: int = 4) -> tuple[str, ...]:
+        """Character n-grams of each content token (folded, with boundary marks), for typo- and
+        morphology-tolerant matching: "функцыи" and "функции" share "#фун", "функ".
+
+        Example: Analyzer().grams(["құқық"], "kk") -> ("#кук", "кукы", "укык", "кык#").
+        """
+        stopwords = _stopwords(lang)
+        grams: list[str] = []
+        for token in tokens:
+            token = fold_kazakh(token)
+            if token in stopwords or len(token) < 2:
+                continue
+            padded = f"#{token}#"
+            grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+        return tuple(grams)
 
 
-@lru_cache(maxsize=4096)  # a question is read by several indexes, the granularity step and abstention
-def _analyze(text: str, lang: str) -> tuple[str, ...]:
-    """Cached body of `analyze`."""
+def _stopwords(lang: str) -> frozenset[str]:
     if lang not in _STOPWORDS:
         raise ValueError(f"no analyzer for language {lang!r}; expected 'ru' or 'kk'")
-    stopwords = _STOPWORDS[lang]
-    stem = stem_kazakh if lang == "kk" else stem_russian
-    stems = []
-    for token in tokenize(text):
-        token = fold_kazakh(token)
-        if token in stopwords or (len(token) == 1 and not token.isdigit()):
-            continue
-        stems.append(token if token.isdigit() else stem(token))
-    return tuple(stems)
+    return _STOPWORDS[lang]
+
+
+analyze = Analyzer()  # the product's analyzer, as a function of (text, lang)
 
 
 def char_ngrams(text: str, lang: str, n: int = 4) -> list[str]:
-    """Character n-grams of each content word (folded, with boundary marks), for typo- and
-    morphology-tolerant matching: "функцыи" and "функции" share "#фун", "функ".
-
-    Example: char_ngrams("құқық", "kk") -> ["#кук", "кукы", "укык", "кык#"].
-    """
-    return list(_char_ngrams(text, lang, n))
-
-
-@lru_cache(maxsize=4096)
-def _char_ngrams(text: str, lang: str, n: int) -> tuple[str, ...]:
-    """Cached body of `char_ngrams`."""
-    if lang not in _STOPWORDS:
-        raise ValueError(f"no analyzer for language {lang!r}; expected 'ru' or 'kk'")
-    grams = []
-    for token in tokenize(text):
-        token = fold_kazakh(token)
-        if token in _STOPWORDS[lang] or len(token) < 2:
-            continue
-        padded = f"#{token}#"
-        grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
-    return tuple(grams)
+    """Character n-grams of a text's content words. Example: char_ngrams("құқық", "kk") -> ["#кук", "кукы", "укык", "кык#"]."""
+    return list(analyze.grams(tokenize(text), lang, n))

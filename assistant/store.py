@@ -4,7 +4,7 @@ Layout (anything else in the directory, such as the repo's README.md, is left al
 
     index_dir/
       current -> versions/<id>       symlink to the version readers use
-      versions/<id>/clauses.faiss    IndexFlatIP over unit passage vectors; row i = line i of clauses.jsonl
+      versions/<id>/clauses.faiss    IndexFlatIP (IVF-Flat for large corpora) over unit passage vectors; row i = line i of clauses.jsonl
       versions/<id>/clauses.jsonl    one Clause.to_dict() per line, both languages
       versions/<id>/manifest.json    format version, encoder, dim, corpus hash, count, sha256 of both files
       versions/.tmp-<id>/            a version being written (or left by a killed build)
@@ -42,6 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .clause import Clause
+from .dense import build_faiss
 from .encoders.base import Encoder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing
 from .messages import Message
@@ -71,13 +72,21 @@ class Manifest(TypedDict):
 
 _MANIFEST_TYPES = get_type_hints(Manifest)
 
+EXACT_ALWAYS = 2**62  # ivf_min_vectors that keeps every index flat
+
 
 @dataclass(frozen=True)
 class LoadedIndex:
     manifest: dict
     clauses: tuple[Clause, ...]
-    index: faiss.Index
-    vectors: np.ndarray  # (clause_count, dim) float32, row i = clauses[i]
+    index: faiss.Index  # flat or IVF inner-product index; row i = clauses[i]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The stored vectors as a (clause_count, dim) float32 array (a copy: for checks, not for search)."""
+        if isinstance(self.index, faiss.IndexIVF):
+            self.index.make_direct_map()
+        return np.ascontiguousarray(self.index.reconstruct_n(0, self.index.ntotal), dtype=np.float32)
 
 
 def build_index(
@@ -87,9 +96,11 @@ def build_index(
     corpus_hash: str,
     index_dir: str | os.PathLike,
     progress: bool = True,
+    ivf_min_vectors: int = EXACT_ALWAYS,
 ) -> Manifest:
     """Embed `passages` (the text to embed for each clause, in the same order) and install them as the index.
 
+    The FAISS index is exact (flat) below `ivf_min_vectors` vectors, IVF-Flat above (`dense.build_faiss`).
     Returns the manifest written. The previous index stays readable until the new one is complete.
     """
     if len(clauses) != len(passages):
@@ -98,7 +109,7 @@ def build_index(
         raise ValueError("no clauses to index")
     index_dir = Path(index_dir)
     vectors = encode_passages(passages, encoder, progress)
-    faiss_bytes = _serialize(vectors)
+    faiss_bytes = faiss.serialize_index(build_faiss(vectors, ivf_min_vectors)).tobytes()
     clauses_bytes = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in clauses).encode("utf-8")
     manifest: Manifest = {
         "format_version": FORMAT_VERSION,
@@ -180,8 +191,7 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
         raise _corrupt(index_dir, "reason_counts", vectors=index.ntotal, clauses=len(clauses), count=count)
     if index.d != dim:
         raise _corrupt(index_dir, "reason_dimension", found=index.d, expected=dim)
-    vectors = np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
-    return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index, vectors=vectors)
+    return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index)
 
 
 def read_manifest(index_dir: str | os.PathLike) -> dict | None:
@@ -275,18 +285,12 @@ def _parse_clauses(data: bytes, index_dir: Path) -> tuple[Clause, ...]:
     return tuple(clauses)
 
 
-def _serialize(vectors: np.ndarray) -> bytes:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    return faiss.serialize_index(index).tobytes()
-
-
 def _deserialize(data: bytes, index_dir: Path) -> faiss.Index:
     try:
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     except (RuntimeError, ValueError, TypeError) as exc:  # faiss reports a bad file as RuntimeError
         raise _corrupt(index_dir, "reason_unreadable", name=FAISS_FILE) from exc
-    if not isinstance(index, faiss.IndexFlat) or index.metric_type != faiss.METRIC_INNER_PRODUCT:
+    if not isinstance(index, (faiss.IndexFlat, faiss.IndexIVFFlat)) or index.metric_type != faiss.METRIC_INNER_PRODUCT:
         raise _corrupt(index_dir, "reason_not_flat", name=FAISS_FILE)
     return index
 

@@ -11,7 +11,7 @@ from api.app import create_app, get_assistant
 
 pytestmark = pytest.mark.model
 
-ANSWER_KEYS = {"question", "lang", "abstained", "answer", "confidence", "followup", "hits", "session_id"}
+ANSWER_KEYS = {"question", "lang", "verdict", "abstained", "answer", "confidence", "followup", "note", "hits", "session_id"}
 HIT_KEYS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context"}
 CLAUSE_KEYS = HIT_KEYS - {"score"}
 
@@ -56,7 +56,7 @@ def test_ask_returns_the_answer_contract(client, settings):
     assert set(body) == ANSWER_KEYS
     assert body["question"] == RU_QUESTION
     assert body["lang"] == "ru"
-    assert body["abstained"] is False
+    assert body["abstained"] is False and body["verdict"] == "answered" and body["note"] is None
     assert body["followup"] is False
     assert 0.0 <= body["confidence"] <= 1.0
     assert isinstance(body["session_id"], str) and len(body["session_id"]) >= 20

@@ -10,7 +10,7 @@ from assistant.errors import QuestionError
 
 pytestmark = pytest.mark.model
 
-CONTRACT = {"question", "lang", "abstained", "answer", "confidence", "followup", "hits"}
+CONTRACT = {"question", "lang", "verdict", "abstained", "answer", "confidence", "followup", "note", "hits"}
 HIT_FIELDS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context"}
 
 

@@ -140,7 +140,7 @@ class Abstaining:
 
     def ask(self, question, **kwargs):
         answer = self.real.ask(question, **kwargs)
-        return replace(answer, abstained=True, answer=compose(answer.lang, answer.hits, True), confidence=0.1)
+        return replace(answer, verdict="not_in_act", answer=compose(answer.lang, answer.hits, "not_in_act"), confidence=0.1)
 
     def __getattr__(self, name):
         return getattr(self.real, name)

@@ -1,0 +1,121 @@
+"""Fitting on the development set: fusion weights by coordinate ascent, then the abstention model;
+k-fold cross-validation for an honest estimate. Every score comes from `Pipeline.rank`/`decide`."""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import abstention
+from ..params import RetrievalParams
+from ..pipeline import Pipeline, Prepared
+from ..retrieval import SIGNALS
+from .dataset import Qrels, Question, level_qrels, point_of
+from .runs import TOP, SystemRun, run_system
+
+WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+FOLLOWUP_GRID = (0.2, 0.4, 0.6, 0.8, 1.0, 1.5)
+LEVELS = ("point", "list", "subpoint", "part")
+
+
+@dataclass(frozen=True)
+class FitBudget:
+    """What the fit may spend and must respect; the report states these numbers."""
+
+    rounds: int = 3  # coordinate-ascent passes over the parameters
+    folds: int = 5  # cross-validation folds
+    max_false_refusals: float = 0.05  # answerable development questions not answered directly, at most
+    max_false_rejections: float = 0.01  # answerable development questions called not-in-the-act, at most
+
+
+def objective(pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels, params: RetrievalParams) -> float:
+    """Macro over languages of point R@1 + best-clause R@1 + clause MRR@10 (no dedupe; cheap)."""
+    levels = level_qrels(qrels)
+    per_lang: dict[str, list[float]] = defaultdict(list)
+    ids = pipeline.retriever.ids
+    for q in questions:
+        if q.id not in levels["clause"]:
+            continue
+        item = prepared[q.id]
+        _, order = pipeline.rank(item, params)
+        ranked = [ids[i] for i in item.positions[order[:TOP]]]
+        rr = next((1.0 / (i + 1) for i, c in enumerate(ranked) if c in levels["clause"][q.id]), 0.0)
+        top = ranked[0]
+        per_lang[q.lang].append(float(point_of(top) in levels["point"][q.id]) + float(top in levels["best"][q.id]) + rr)
+    return float(np.mean([np.mean(v) for v in per_lang.values()]))
+
+
+def fit_fusion(
+    pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels,
+    base: RetrievalParams, budget: FitBudget,
+) -> RetrievalParams:
+    """Coordinate ascent over the signal weights (lexical fixed at 1: only ratios matter), the level
+    priors and the follow-up weight, for each normalization: about a dozen parameters on a grid,
+    so the fit cannot memorize individual questions (the cross-validated row checks that)."""
+
+    def score(params: RetrievalParams) -> float:
+        return objective(pipeline, prepared, questions, qrels, params)
+
+    best, best_score = base, -1.0
+    for norm in ("minmax", "zscore"):
+        params = replace(base, normalization=norm, weights={name: float(name in ("lexical", "dense")) for name in SIGNALS}, level_prior={})
+        current = score(params)
+        scale = 0.5 if norm == "zscore" else 0.1
+        trials: list[Callable[[RetrievalParams], list[RetrievalParams]]] = [
+            lambda p: [replace(p, weights={**p.weights, name: v}) for name in SIGNALS[1:] for v in WEIGHT_GRID],
+            lambda p: [replace(p, level_prior={**p.level_prior, level: step * scale}) for level in LEVELS for step in (-2, -1, 0, 1, 2)],
+            lambda p: [replace(p, followup_weight=w) for w in FOLLOWUP_GRID],
+        ]
+        for _ in range(budget.rounds):
+            improved = False
+            for make in trials:
+                for trial in make(params):
+                    trial_score = score(trial)
+                    if trial_score > current + 1e-9:
+                        params, current, improved = trial, trial_score, True
+            if not improved:
+                break
+        if current > best_score:
+            best, best_score = params, current
+    return best
+
+
+def fit_abstention(
+    run: SystemRun, questions: Sequence[Question], qrels: Qrels, params: RetrievalParams, budget: FitBudget,
+    names: Sequence[str] = abstention.FEATURES,
+) -> RetrievalParams:
+    """The logistic model on the run's features `names` and its two thresholds, within the refusal budget."""
+    rows = [run.features[q.id] for q in questions]
+    labels = [1 if qrels.get(q.id) else 0 for q in questions]
+    coef, bias = abstention.fit(rows, labels, names)
+    probabilities = [abstention.probability(r, coef, bias) for r in rows]
+    answer, refuse = abstention.thresholds(probabilities, labels, budget.max_false_refusals, budget.max_false_rejections)
+    return replace(params, abstain_coef=coef, abstain_bias=bias, abstain_threshold=answer, refuse_threshold=refuse)
+
+
+def fit(pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels, base: RetrievalParams, budget: FitBudget) -> RetrievalParams:
+    """Fusion first, then abstention on the fitted ranking."""
+    params = fit_fusion(pipeline, prepared, questions, qrels, base, budget)
+    return fit_abstention(run_system(pipeline, prepared, questions, params, "train"), questions, qrels, params, budget)
+
+
+def cross_validate(
+    pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels,
+    base: RetrievalParams, budget: FitBudget, progress: Callable = iter, seed: int = 0,
+) -> SystemRun:
+    """Each question ranked and judged by parameters fitted without it (k-fold), for an honest estimate."""
+    order = list(range(len(questions)))
+    random.Random(seed).shuffle(order)
+    merged = SystemRun(f"Full ({budget.folds}-fold CV)", {}, {}, {}, {})
+    for fold in progress(range(budget.folds)):
+        held = {i for j, i in enumerate(order) if j % budget.folds == fold}
+        train = [questions[i] for i in order if i not in held]
+        test = [questions[i] for i in sorted(held)]
+        params = fit(pipeline, prepared, train, qrels, base, budget)
+        part = run_system(pipeline, prepared, test, params, "cv")
+        for field in ("ranked", "features", "probability", "verdict"):
+            getattr(merged, field).update(getattr(part, field))
+    return merged

@@ -1,0 +1,50 @@
+"""The fitted retrieval parameters (`params.json`, written by `zanger eval --fit`): fusion weights,
+level priors, follow-up blending and the abstention model. A missing or malformed file is an error
+that names it; nothing falls back to unrelated defaults.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+PARAMS_FILE = Path(__file__).with_name("params.json")  # the parameters shipped with the package
+
+
+class ParamsError(ValueError):
+    """The parameter file is missing or malformed (a packaging or editing mistake, not a user's)."""
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    """Everything the fit chooses. The field defaults are the starting point of a fit, never a fallback."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {"lexical": 1.0, "dense": 1.0})
+    normalization: str = "zscore"  # "minmax" | "zscore" | "max" | "rrf"
+    level_prior: dict[str, float] = field(default_factory=dict)  # point / list / subpoint / part
+    followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
+    followup_decay: float = 0.5  # each turn further back counts this much less
+    settle_granularity: bool = True  # pick point / list / subpoint of the top point by the question's scope
+    abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over abstention.FEATURES
+    abstain_bias: float = 0.0
+    abstain_threshold: float = 0.0  # P(answerable) below this: not answered directly
+    refuse_threshold: float = 0.0  # P(answerable) below this: not in the act at all
+
+    @classmethod
+    def load(cls, path: Path) -> "RetrievalParams":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ParamsError(f"cannot read the retrieval parameters {path}: {exc}") from exc
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) - names:
+            unknown = sorted(set(data) - names) if isinstance(data, dict) else "not an object"
+            raise ParamsError(f"malformed retrieval parameters {path}: unknown fields {unknown}")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ParamsError(f"malformed retrieval parameters {path}: {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

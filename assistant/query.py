@@ -1,0 +1,78 @@
+"""A question read once: its search terms in both languages, the act's concepts it names, the
+document it is about and its focus: what a clause must contain to answer it.
+
+Every later step (signals, granularity, abstention) reads this one `Query`; nothing re-analyzes
+the question's text.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon
+from .normalization import tokenize
+from .stemming import Analyzer
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as search reads it; `terms` and `grams` leave out the words that only name the act."""
+
+    text: str
+    lang: str
+    terms: Mapping[str, tuple[str, ...]]  # search stems per analyzing language ("ru", "kk")
+    grams: tuple[str, ...]  # character 4-grams of the search words, in `lang`
+    concepts: Mapping[str, frozenset[str]]  # concept id -> the question's stems that named it
+    expansion: Mapping[str, tuple[str, ...]]  # per language: the act's terms for those concepts
+    document: str | None  # "order" or "regulation" when the question names one
+    focus: tuple[str, ...]  # stems (in `lang`) a clause must cover to answer the question
+    all_terms: tuple[str, ...] = field(default=())  # every stem in `lang`, naming words included
+
+
+@dataclass(frozen=True)
+class ActVocabulary:
+    """What the reader knows of the act: the stems that name it and the stems too common to be a focus."""
+
+    naming: Mapping[str, frozenset[str]]  # stems of the act's titles, number, date, issuer
+    documents: Mapping[str, Mapping[str, str]]  # lang -> stem that names a document -> "order" | "regulation"
+    general: Mapping[str, frozenset[str]]  # stems in so many clauses that they say nothing of a topic
+
+
+class Reader:
+    """Reads questions for one act: `read(text, lang) -> Query`."""
+
+    def __init__(self, analyzer: Analyzer, lexicon: Lexicon, vocabulary: ActVocabulary, langs: tuple[str, ...]):
+        self.analyzer, self.lexicon, self.vocabulary, self.langs = analyzer, lexicon, vocabulary, langs
+
+    def read(self, text: str, lang: str) -> Query:
+        """Example: read("Кто подписал приказ?", "ru").document -> "order"; its terms keep "подписа", drop "приказ"."""
+        tokens = tokenize(text)
+        stems = {other: [self.analyzer.terms([t], other) for t in tokens] for other in self.langs}
+        own = [s[0] if s else None for s in stems[lang]]
+        all_terms = tuple(s for s in own if s)
+        document = self._document(all_terms, lang)
+        naming = self.vocabulary.naming.get(lang, frozenset())
+        # Words that name the act say which document is meant, not which clause: once a document is
+        # named they leave the search (unless nothing else is asked), so the title does not win on them.
+        keep = [s is not None and not (document and s in naming) for s in own]
+        if document and not any(keep):
+            keep = [s is not None for s in own]
+        terms = {
+            other: tuple(s[0] for s, kept in zip(stems[other], keep) if kept and s) for other in self.langs
+        }
+        grams = self.analyzer.grams([t for t, kept in zip(tokens, keep) if kept], lang)
+        general = self.vocabulary.general.get(lang, frozenset())
+        # A concept named only by words found all over the act (прокуратура, район) tells nothing.
+        concepts = {cid: stems for cid, stems in self.lexicon.find(all_terms, lang).items() if stems - general}
+        expansion = {
+            other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
+        }
+        focus = tuple(dict.fromkeys(s for s in terms[lang] if s not in general and not s.isdigit()))
+        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms)
+
+    def _document(self, stems: tuple[str, ...], lang: str) -> str | None:
+        """The document a question names: the order wins, since its own title names the Regulation."""
+        named = {self.vocabulary.documents.get(lang, {}).get(s) for s in stems} - {None}
+        if "order" in named:
+            return "order"
+        return next(iter(named), None)

@@ -1,0 +1,96 @@
+"""The evaluation harness, fitting and the abstention model, on small sets (no real model except where marked)."""
+import json
+
+import numpy as np
+import pytest
+
+from assistant import abstention
+from assistant.evaluation import EvalSet, FitBudget, Question, evaluate
+from assistant.evaluation.report import build_report
+from assistant.evaluation.runs import prepare, randomization_test, run_system
+from assistant.params import ParamsError, RetrievalParams
+from assistant.pipeline import Pipeline
+
+from test_retrieval import ACT, make_retriever
+
+QUESTIONS = (
+    Question("r1", "ru", "Кто возглавляет прокуратуру района?", "paraphrase", pair="p1"),
+    Question("r2", "ru", "А кто его назначает?", "followup", ("Кто возглавляет прокуратуру района?",)),
+    Question("r3", "ru", "права прокуратуры района", "keyword", pair="p2"),
+    Question("r4", "ru", "Какая погода будет завтра?", "out_of_scope", pair="p3"),
+    Question("r5", "ru", "Кто подписал приказ?", "order"),
+    Question("k1", "kk", "Аудан прокуратурасын кім басқарады?", "paraphrase", pair="p1"),
+    Question("k2", "kk", "аудан прокуратурасын ким баскарады", "folded", twin="k1"),
+    Question("k3", "kk", "Ертең ауа райы қандай болады?", "out_of_scope", pair="p3"),
+    Question("k4", "kk", "аудан прокуратурасының құқықтары", "keyword", pair="p2"),
+    Question("k5", "kk", "Бұйрыққа кім қол қойды?", "order"),
+)
+QRELS = {
+    "r1": {"regulation.p10": 2}, "r2": {"regulation.p10": 2}, "r3": {"regulation.p8.l1": 2, "regulation.p8": 1},
+    "r4": {}, "r5": {"order.signature": 2}, "k1": {"regulation.p10": 2}, "k2": {"regulation.p10": 2}, "k3": {},
+    "k4": {"regulation.p8.l1": 2}, "k5": {"order.signature": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return Pipeline(make_retriever(ACT.all_clauses()), RetrievalParams(weights={"lexical": 1.0, "heading": 1.0, "document": 1.0}))
+
+
+def test_the_harness_reports_every_system_target_and_agreement(pipeline):
+    dev = EvalSet("dev", QUESTIONS, QRELS)
+    test = EvalSet("test", QUESTIONS[:4] + QUESTIONS[5:9], QRELS)
+    budget = FitBudget(rounds=1, folds=2)
+    results, params = evaluate(pipeline, dev, test, fit_params=True, significance=True, budget=budget, log=lambda _: None)
+    systems = {(s, name) for s, name, _, _ in results["table"]}
+    assert {("test", "BM25"), ("test", "Dense"), ("test", "Full"), ("dev", "Full (2-fold CV)")} <= systems
+    assert set(results["targets"]["ru"]) == {key for _, key, _, _ in __import__("assistant.evaluation.report", fromlist=["TARGETS"]).TARGETS}
+    assert results["agreement"]["dev"]["all"]["n"] == 3
+    assert results["langid"]["lingua"]["all"] == 1.0 and results["langid"]["langdetect"]["kk"] == 0.0
+    assert set(params.abstain_coef) == set(abstention.FEATURES)
+    report = build_report(results, budget, 10_000)
+    assert "## Targets (test split)" in report and "2-fold" in report and "| Full vs BM25 |" in report
+    assert " s." not in report.split("\n")[2]  # no run time in the report: an unchanged method leaves it unchanged
+    json.dumps(results, default=float)
+
+
+def test_evaluation_and_service_share_one_decision(pipeline):
+    """The evaluation's prepared path and the service's `run` give the same ranking and verdict."""
+    prepared = prepare(pipeline, QUESTIONS)
+    run = run_system(pipeline, prepared, QUESTIONS, pipeline.params, "Full")
+    for q in QUESTIONS:
+        context = [] if not q.history else [(q.history[0], q.lang)]
+        decision = pipeline.run(q.text, q.lang, context)
+        assert run.verdict[q.id] == decision.verdict
+        assert run.ranked[q.id][0] == decision.ids[0]
+
+
+def test_logistic_fit_separates_and_thresholds_respect_the_budget():
+    rng = np.random.default_rng(0)
+    rows = [{name: float(rng.normal()) for name in abstention.FEATURES} for _ in range(200)]
+    labels = [int(row["coverage"] > 0) for row in rows]
+    coef, bias = abstention.fit(rows, labels)
+    assert coef["coverage"] > 0 and abs(coef["coverage"]) == max(abs(v) for v in coef.values())
+    p = [abstention.probability(r, coef, bias) for r in rows]
+    answer, refuse = abstention.thresholds(p, labels, 0.05, 0.01)
+    answerable = [x for x, y in zip(p, labels) if y]
+    assert sum(x < answer for x in answerable) <= 0.05 * len(answerable)
+    assert sum(x < refuse for x in answerable) <= 0.01 * len(answerable) and refuse <= answer
+    params = RetrievalParams(abstain_threshold=answer, refuse_threshold=refuse)
+    assert abstention.verdict(1.0, params) == "answered" and abstention.verdict(0.0, params) == "not_in_act"
+    assert abstention.verdict((answer + refuse) / 2, params) in ("partial", "answered")
+
+
+def test_params_file_is_required_and_checked(tmp_path):
+    with pytest.raises(ParamsError, match="missing.json"):
+        RetrievalParams.load(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text('{"weights": {}, "surprise": 1}')
+    with pytest.raises(ParamsError, match="surprise"):
+        RetrievalParams.load(tmp_path / "bad.json")
+    RetrievalParams(weights={"lexical": 1.0}).save(tmp_path / "ok.json")
+    assert RetrievalParams.load(tmp_path / "ok.json").weights == {"lexical": 1.0}
+
+
+def test_randomization_test():
+    assert randomization_test([1, 1, 1, 1] * 10, [1, 1, 1, 1] * 10, 1000) == 1.0
+    assert randomization_test([1] * 30, [0] * 30, 1000) < 0.01
