@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .normalization import tokenize
 from .query import Query
 
 if TYPE_CHECKING:
@@ -54,7 +53,6 @@ def features(
     known_grams = {g for g in grams if any(g in index.vocabulary for index in retriever.chars.values())}
     top_terms = retriever.clause_terms(top, lang) | retriever.heading_terms(top, lang)
     dense = signals["dense"]
-    words = set(tokenize(query.text))
     focus = query.focus
     missing_top = [t for t in focus if not _covered(t, query, top_terms, retriever, lang)]
     missing_act = [t for t in focus if not _known(t, query, vocabulary)]
@@ -69,7 +67,7 @@ def features(
         "unknown": float(len(terms - known)),
         "char_coverage": len(known_grams) / len(grams) if grams else 0.0,
         "overlap_top": len(terms & top_terms) / len(terms) if terms else 0.0,
-        "asks_amount": float(bool(words & AMOUNT_WORDS)),
+        "asks_amount": float(bool(query.words & AMOUNT_WORDS)),
         "focus_size": float(len(focus)),
         "focus_missing_top": len(missing_top) / len(focus) if focus else 0.0,
         "focus_missing_act": len(missing_act) / len(focus) if focus else 0.0,

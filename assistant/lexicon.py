@@ -46,7 +46,8 @@ class Lexicon:
 
     def __init__(self, concepts: Sequence[Concept], ambiguities: Sequence[Ambiguity] = (), source: Mapping | None = None):
         self.concepts = {concept.id: concept for concept in concepts}
-        self.ambiguities = tuple(ambiguities)
+        # Only words the act itself uses for notions another language tells apart are kept (see `ambiguity`).
+        self.ambiguities = tuple(a for a in ambiguities if self._told_apart(a))
         self.source = source or {}  # the parsed concepts.json, to analyze again with another analyzer
 
     @classmethod
@@ -105,7 +106,7 @@ class Lexicon:
         "обязанности"); a word ambiguous in both languages alike is left to the ranking.
         """
         present = set(stems)
-        return next((a for a in self.ambiguities if a.lang == lang and a.stem in present and self._told_apart(a)), None)
+        return next((a for a in self.ambiguities if a.lang == lang and a.stem in present), None)
 
     def _told_apart(self, ambiguity: Ambiguity) -> bool:
         """Does the act itself use this word for two notions whose wordings in another language share nothing?"""

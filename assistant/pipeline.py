@@ -93,9 +93,8 @@ class Pipeline:
         order = np.argsort(-fused, kind="stable")
         if params.settle_granularity:
             order = retriever.settle_granularity(order, fused, prepared.positions, prepared.query)
-        ambiguity = retriever.reader.lexicon.ambiguity(prepared.query.all_terms, prepared.query.lang)
-        if ambiguity is not None:
-            order = self._show_each_sense(order, prepared.positions, ambiguity)
+        if prepared.query.ambiguity is not None:
+            order = self._show_each_sense(order, prepared.positions, prepared.query.ambiguity)
         return fused, order
 
     def decide(self, prepared: Prepared, params: RetrievalParams | None = None) -> Decision:
@@ -113,7 +112,7 @@ class Pipeline:
             features=row,
             probability=p,
             verdict=abstention.verdict(p, params),
-            ambiguity=retriever.reader.lexicon.ambiguity(prepared.query.all_terms, prepared.query.lang),
+            ambiguity=prepared.query.ambiguity,
         )
 
     def run(self, text: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Decision:

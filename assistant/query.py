@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon
+from .lexicon import Ambiguity, Lexicon
 from .normalization import tokenize
 from .stemming import Analyzer
 
@@ -27,6 +27,8 @@ class Query:
     document: str | None  # "order" or "regulation" when the question names one
     focus: tuple[str, ...]  # stems (in `lang`) a clause must cover to answer the question
     all_terms: tuple[str, ...] = field(default=())  # every stem in `lang`, naming words included
+    ambiguity: Ambiguity | None = None  # a word the act uses for two notions the other language tells apart
+    words: frozenset[str] = frozenset()  # the question's normalized words, stopwords included
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class Reader:
             other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
         }
         focus = tuple(dict.fromkeys(s for s in terms[lang] if s not in general and not s.isdigit()))
-        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms)
+        ambiguity = self.lexicon.ambiguity(all_terms, lang)
+        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens))
 
     def _document(self, stems: tuple[str, ...], lang: str) -> str | None:
         """The document a question names: the order wins, since its own title names the Regulation."""

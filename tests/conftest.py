@@ -47,3 +47,10 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses the real assistant loads the bundled model: mark it, so `-m "not model"` loads none."""
+    for item in items:
+        if "assistant" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)

@@ -141,3 +141,20 @@ def test_cli_text_and_errors(settings, capsys, monkeypatch):
     assert main(["ask", "   "]) == 2
     err = capsys.readouterr().err
     assert "Вопрос пуст" in err and "Сұрақ бос" in err and "Traceback" not in err
+
+
+def test_every_answer_has_a_verdict_and_its_confidence(assistant):
+    answered = assistant.ask("Кто возглавляет прокуратуру района?")
+    assert answered.verdict == "answered" and not answered.abstained and answered.confidence >= 0.5
+    refused = assistant.ask("Какая погода будет завтра в Астане?")
+    assert refused.verdict in ("partial", "not_in_act") and refused.abstained
+    assert refused.to_dict()["verdict"] == refused.verdict
+
+
+def test_a_kazakh_word_with_two_meanings_shows_both(assistant):
+    """Kazakh "міндеттері" is both the tasks (point 6) and the duties (point 8): both are shown, and the answer says so."""
+    answer = assistant.ask("Аудан прокуратурасының міндеттері қандай?", k=5)
+    points = [hit.clause.point_id for hit in answer.hits[:3]]
+    assert "regulation.p6" in points and "regulation.p8" in points
+    assert answer.note and "міндет" in answer.note
+    assert assistant.ask("Какие задачи у прокуратуры района?").note is None

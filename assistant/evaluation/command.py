@@ -19,7 +19,12 @@ def default_eval_dir() -> Path | None:
     """The checkout's `eval/`, or the copy of the evaluation sets shipped inside the package."""
     if in_checkout() and (CHECKOUT / "eval" / "questions.jsonl").is_file():
         return CHECKOUT / "eval"
-    shipped = Path(__file__).resolve().parent / "data"
+    try:
+        from importlib.resources import files
+
+        shipped = Path(str(files("zanger_eval")))
+    except (ImportError, TypeError):
+        return None
     return shipped if (shipped / "questions.jsonl").is_file() else None
 
 
@@ -34,7 +39,7 @@ def _writable_parent(path: Path) -> bool:
 
 
 def run(args) -> int:
-    missing = [name for name in ("ranx", "sklearn", "matplotlib") if not _importable(name)]
+    missing = [name for name in ("ranx", "sklearn", "matplotlib", "langdetect") if not _importable(name)]
     if missing:
         return _fail(f"zanger eval needs the [eval] extra ({', '.join(missing)} missing): {EXTRA_HINT}")
     eval_dir = Path(args.eval_dir) if args.eval_dir else default_eval_dir()
