@@ -11,11 +11,19 @@ _PARTS = {
 }
 
 
-# Words people use for what an unnumbered part of an order is: they name the part's role, which
-# its own text (a name and a date, a title) never says.
+# Words people use for what an unnumbered part of an order is: they name the part's role (its name,
+# its legal basis, who signed it and when, under which number), which its own text never says.
 PART_TOPICS = {
-    "ru": {"title": "название наименование", "signature": "подписал подписан подпись дата номер"},
-    "kk": {"title": "атауы аталуы", "signature": "қол қойды қойылған қолтаңба күні нөмірі"},
+    "ru": {
+        "title": "название наименование называется",
+        "preamble": "основание основании соответствии закон статья издан",
+        "signature": "подписал подписан подпись дата число номер издан",
+    },
+    "kk": {
+        "title": "атауы аталуы аталады",
+        "preamble": "негіз негізінде сәйкес заң бап шығарылған",
+        "signature": "қол қойды қойылған қолтаңба күні нөмірі шыққан",
+    },
 }
 
 

@@ -30,7 +30,7 @@ from .query import ActVocabulary, Query, Reader
 from .stemming import Analyzer
 
 # Bumped whenever matching_text/passage_text change, so a stale index is refused.
-PASSAGE_VERSION = 2
+PASSAGE_VERSION = 3
 SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
 TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
@@ -65,6 +65,15 @@ def heading_text(clause: Clause, style: CitationStyle) -> str:
 def passage_text(clause: Clause, style: CitationStyle) -> str:
     """The text the dense encoder embeds for a clause: its heading, then its matching text."""
     return f"{heading_text(clause, style)}\n{matching_text(clause)}"
+
+
+def search_text(clause: Clause, style: CitationStyle) -> str:
+    """The text lexical search reads for a clause: its matching text, read as part of its document, and for an
+    unnumbered part of the order also the words of its role ("подписал", "основание")."""
+    text = document_prefix(clause, style) + matching_text(clause)
+    if clause.part is not None:
+        text += "\n" + PART_TOPICS.get(clause.lang, {}).get(clause.part, "")
+    return text
 
 
 def document_prefix(clause: Clause, style: CitationStyle) -> str:
@@ -152,7 +161,7 @@ class Retriever:
             self.rows[lang] = np.asarray(rows, dtype=np.int64)
             row_position[self.rows[lang]] = np.arange(len(rows))
         self._row_position = row_position
-        texts = {lang: [document_prefix(c, style) + matching_text(c) for c in self.by_lang[lang]] for lang in self.langs}
+        texts = {lang: [search_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
         headings = {lang: [heading_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
         self.lexical = {lang: LexicalIndex(texts[lang], lang, analyzer) for lang in self.langs}
         self.chars = {lang: LexicalIndex(texts[lang], lang, lambda text, l: list(analyzer.grams(tokenize(text), l))) for lang in self.langs}
@@ -218,7 +227,7 @@ class Retriever:
         terms = self._term_cache.get(key)
         if terms is None:
             clause = self.by_lang[lang][position]
-            text = heading_text(clause, self.style) if heading else document_prefix(clause, self.style) + matching_text(clause)
+            text = heading_text(clause, self.style) if heading else search_text(clause, self.style)
             terms = frozenset(self.analyzer(text, lang))
             if len(self._term_cache) < TERM_CACHE_SIZE:
                 self._term_cache[key] = terms

@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistant.language import Detection, detect_langdetect, detect_language, preload
+from assistant.evaluation.runs import detect_langdetect
+from assistant.language import Detection, detect_language, preload
 
 RUSSIAN = [
     "а кто его назначает?",
