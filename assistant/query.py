@@ -69,7 +69,8 @@ class Reader:
         expansion = {
             other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
         }
-        focus = tuple(dict.fromkeys(s for s in terms[lang] if s not in general and not s.isdigit()))
+        # The act is written in Cyrillic: a Latin word (markup, a pasted tag) cannot be a focus it covers.
+        focus = tuple(dict.fromkeys(s for s in terms[lang] if s not in general and not s.isdigit() and _cyrillic(s)))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
         return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens))
 
@@ -79,3 +80,7 @@ class Reader:
         if "order" in named:
             return "order"
         return next(iter(named), None)
+
+
+def _cyrillic(stem: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in stem)
