@@ -1,7 +1,7 @@
 """The shared language of the package: a clause of the act, addressed the same way in both languages."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 LANGS = ("ru", "kk")
 DOCUMENTS = ("order", "regulation")
@@ -65,7 +65,8 @@ class Clause:
         return f"{self.document}.p{self.point}"
 
     def to_dict(self) -> dict:
-        return {"id": self.id, **asdict(self)}
+        # Fields read directly: `asdict` deep-copies each one, 0.2 ms a clause, minutes at 2M (bench/product_scale.py).
+        return {"id": self.id, **{name: getattr(self, name) for name in self.__dataclass_fields__}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Clause":

@@ -13,12 +13,21 @@ Analyzer = Callable[[str, str], list[str]]
 class LexicalIndex:
     """BM25 over the matching texts of one language's clauses; scores every document for a query."""
 
-    def __init__(self, texts: Sequence[str], lang: str, analyzer: Analyzer, k1: float = 1.2, b: float = 0.75):
+    def __init__(
+        self, texts: Sequence[str], lang: str, analyzer: Analyzer, k1: float = 1.2, b: float = 0.75,
+        documents: Sequence[Sequence[str]] | None = None,
+    ):
+        """`documents`, when given, are `texts` already analyzed (one token list each), so a caller that
+        indexes the same texts twice tokenizes them once."""
         self.lang = lang
         self.analyzer = analyzer
         self._bm25 = bm25s.BM25(k1=k1, b=b)
+        if documents is None:
+            documents = [analyzer(text, lang) for text in texts]
+        elif len(documents) != len(texts):
+            raise ValueError(f"{len(documents)} analyzed documents for {len(texts)} texts")
         # bm25s needs at least one token per document to keep rows aligned
-        self._bm25.index([analyzer(text, lang) or ["\u2205"] for text in texts], show_progress=False)
+        self._bm25.index([list(tokens) or ["\u2205"] for tokens in documents], show_progress=False)
         self._vocab = self._bm25.vocab_dict
         self.size = len(texts)
 

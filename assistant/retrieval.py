@@ -163,8 +163,16 @@ class Retriever:
         self._row_position = row_position
         texts = {lang: [search_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
         headings = {lang: [heading_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
-        self.lexical = {lang: LexicalIndex(texts[lang], lang, analyzer) for lang in self.langs}
-        self.chars = {lang: LexicalIndex(texts[lang], lang, lambda text, l: list(analyzer.grams(tokenize(text), l))) for lang in self.langs}
+        self.lexical, self.chars = {}, {}
+        for lang in self.langs:
+            # Each text is tokenized once for both of its fields (stems and 4-grams): at 1M clauses tokenizing is most of the build.
+            tokens = [tokenize(text) for text in texts[lang]]
+            stems = [analyzer.terms(words, lang) for words in tokens]
+            grams = [analyzer.grams(words, lang) for words in tokens]
+            del tokens
+            self.lexical[lang] = LexicalIndex(texts[lang], lang, analyzer, documents=stems)
+            self.chars[lang] = LexicalIndex(texts[lang], lang, lambda text, l: list(analyzer.grams(tokenize(text), l)), documents=grams)
+            del stems, grams
         self.headings = {lang: LexicalIndex(headings[lang], lang, analyzer) for lang in self.langs}
         self.levels = np.array([c.level for c in first])
         self.documents = np.array([c.document for c in first])

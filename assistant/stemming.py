@@ -276,15 +276,22 @@ class Analyzer:
 
         Example: Analyzer().grams(["құқық"], "kk") -> ("#кук", "кукы", "укык", "кык#").
         """
-        stopwords = _stopwords(lang)
+        _stopwords(lang)  # refuses an unknown language, even with no tokens
         grams: list[str] = []
         for token in tokens:
-            token = fold_kazakh(token)
-            if token in stopwords or len(token) < 2:
-                continue
-            padded = f"#{token}#"
-            grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+            grams += _token_grams(token, lang, n)
         return tuple(grams)
+
+
+@lru_cache(maxsize=1 << 18)
+def _token_grams(token: str, lang: str, n: int) -> tuple[str, ...]:
+    """One token's n-grams (none for a stopword or a single letter). Cached: a corpus repeats its words,
+    so its clauses share these strings instead of holding ~250 new ones each (GBs at 1M clauses)."""
+    token = fold_kazakh(token)
+    if token in _stopwords(lang) or len(token) < 2:
+        return ()
+    padded = f"#{token}#"
+    return tuple(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
 
 
 def _stopwords(lang: str) -> frozenset[str]:

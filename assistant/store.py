@@ -109,12 +109,17 @@ def build_index(
         raise ValueError("no clauses to index")
     index_dir = Path(index_dir)
     vectors = encode_passages(passages, encoder, progress)
-    faiss_bytes = faiss.serialize_index(build_faiss(vectors, ivf_min_vectors)).tobytes()
+    dim = int(vectors.shape[1])
+    index = build_faiss(vectors, ivf_min_vectors)
+    del vectors  # the index holds its own copy
+    # A uint8 array, hashed and written as it is: `.tobytes()` would hold the index a third time (3 GB at 2M vectors).
+    faiss_bytes = faiss.serialize_index(index)
+    del index
     clauses_bytes = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in clauses).encode("utf-8")
     manifest: Manifest = {
         "format_version": FORMAT_VERSION,
         "encoder": encoder.name,
-        "dim": int(vectors.shape[1]),
+        "dim": dim,
         "corpus_hash": corpus_hash,
         "clause_count": len(clauses),
         "built_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -326,7 +331,7 @@ def _remove_old_versions(versions: Path, keep: set[str | None]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: Path, data: bytes | np.ndarray) -> None:
     with open(path, "xb") as file:
         file.write(data)
         file.flush()

@@ -2,6 +2,8 @@
 
     python -m bench.scale            # 10k, 100k, 1M (about 3-4 minutes on 2 cores)
     python -m bench.scale --quick    # 10k and 100k
+    python -m bench.scale --product  # the product's own path (store, Retriever, Pipeline) at 10k/100k/1M
+                                     # clauses -> bench/results_scale.json (bench/product_scale.py)
 
 Exact search is the product's path: assistant/store.py builds `faiss.IndexFlatIP` over unit passage
 vectors, and the retriever scores every row with `vectors @ query` (fusion needs all scores), which
@@ -221,7 +223,13 @@ def format_table(results: list[IndexResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--product" in argv:
+        from .product_scale import main as product_main
+
+        return product_main([a for a in argv if a != "--product"])
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
+    parser.add_argument("--product", action="store_true", help="the product's path instead (bench/product_scale.py; its options follow)")
     parser.add_argument("--quick", action="store_true", help="10k and 100k only")
     parser.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")), help="comma-separated sizes")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("scale.json"), help="JSON results")

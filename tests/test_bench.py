@@ -9,7 +9,7 @@ import pytest
 # bench/ is a folder of scripts beside the package, not installed: import it from the checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import load, questions, run, scale, server, timing
+from bench import load, product_scale, questions, run, scale, server, timing
 
 
 def test_questions_are_distinct_and_alternate_russian_and_kazakh():
@@ -55,6 +55,36 @@ def test_scale_section_on_a_tiny_index():
         if r.index.startswith(("flat", "matmul")):
             assert r.recall_at_10 == 1.0
     assert "recall@10" in scale.format_table(results)
+
+
+def test_synthetic_act_is_bilingual_with_point_families():
+    clauses = product_scale.synthetic_clauses(300)
+    ru, kk = [c for c in clauses if c.lang == "ru"], [c for c in clauses if c.lang == "kk"]
+    assert len(ru) == len(kk) == 300 and [c.id for c in ru] == [c.id for c in kk]
+    assert len({c.id for c in ru}) == 300
+    assert {c.level for c in ru} == {"point", "subpoint"}
+    sub = next(c for c in ru if c.level == "subpoint")
+    assert sub.id == f"regulation.p{sub.point}.s{sub.subpoint}" and sub.lead_in
+    assert all(c.text.strip() for c in clauses)
+    assert set("әғқңөұүһі") & set("".join(c.text for c in kk).lower())
+
+
+def test_product_scale_on_a_tiny_act(tmp_path):
+    """2k clauses through build_index, load_index, Retriever and Pipeline, the store building IVF-Flat."""
+    from assistant.settings import Settings
+
+    settings = Settings().but(ivf_min_vectors=1000, ivf_nprobe=8)
+    (result,) = product_scale.run_product_scale((2000,), settings, queries_count=6, isolate=False)
+    assert (result.clauses, result.vectors, result.queries) == (2000, 4000, 6)
+    assert result.store_index.startswith("ivf-flat") and result.nprobe == 8
+    assert set(result.run_ms) == set(result.dense_ms) == {"flat", "ivf-flat"}
+    assert all(v["p95"] >= v["p50"] > 0 for v in result.run_ms.values())
+    assert set(result.recall_at_10) == set(product_scale.NPROBES)
+    assert all(0.0 <= r <= 1.0 for r in result.recall_at_10.values())
+    assert result.recall_at_10[128] >= result.recall_at_10[8]
+    assert result.peak_rss_mb >= result.rss_mb > 0 and result.build_s > 0 and result.retriever_s > 0
+    table = product_scale.format_table([result])
+    assert "recall@10" in table and "2,000" in table
 
 
 def test_run_writes_results_and_targets(tmp_path):
