@@ -19,13 +19,15 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.answer import clause_fields
 from assistant.clause import LANGS
+from assistant.contents import table_of_contents
 from assistant.conversation import Turn
 from assistant.sessions import SessionStore
 from assistant.settings import Settings
 
-from . import errors
+from . import docs, errors
 from .middleware import BodySizeLimit, HostAllowList, IgnoreRange, SecurityHeaders
 from .schemas import (
+    ActResponse,
     CLAUSE_ID_MAX_CHARS,
     CLAUSE_ID_PATTERN,
     AskResponse,
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
         summary="Answers about Order No. 127 of the Prosecutor General of Kazakhstan and its Regulation, in Russian or Kazakh.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by docs.install with local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.assistant = assistant
@@ -133,6 +137,13 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
             twin = ClauseFields(**clause_fields(twin_clause, assistant.cite(twin_clause, other)))
         return ClauseResponse(**clause_fields(found, assistant.cite(found, lang)), parallel=twin)
 
+    @app.get("/act", response_model=ActResponse, responses=_error_responses(422, 503), tags=["act"])
+    def act(assistant: AssistantDep, lang: Annotated[Lang, Query(description="Language of the contents")] = "ru") -> ActResponse:
+        """The act's table of contents: documents, chapters, points, lists and subpoints with ids and citations."""
+        source = assistant.act
+        documents = table_of_contents(source.clauses(lang), source.citation_style, lang)
+        return ActResponse(lang=lang, title=source.meta["title"][lang], documents=documents)
+
     @app.get("/health", response_model=HealthResponse, responses=_error_responses(503), tags=["service"])
     def health(assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> HealthResponse:
         """Readiness (503 until the index is loaded), the encoder and the index manifest."""
@@ -148,4 +159,5 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    docs.install(app)
     return app

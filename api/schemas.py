@@ -73,6 +73,10 @@ class HitOut(ClauseFields):
     """A clause put forward for a question."""
 
     score: float
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) character spans of `text` holding words of the question (compared as stems, "
+        "Kazakh also folded), in order"
+    )
 
 
 class AskResponse(_Contract):
@@ -96,6 +100,39 @@ class ClauseResponse(ClauseFields):
     """GET /clauses/{id}: the clause, and with parallel=true the same clause in the other language."""
 
     parallel: ClauseFields | None = Field(description="The clause in the other language when parallel=true, else null")
+
+
+class ContentsEntry(_Contract):
+    """A clause in the table of contents; a point holds its lists or subpoints, a list its subpoints."""
+
+    id: str = Field(examples=["regulation.p8.l1"])
+    level: Literal["part", "point", "list", "subpoint"]
+    point: int
+    list: int | None
+    subpoint: int | None
+    citation: str = Field(examples=["пункт 8 Положения (права)"])
+    snippet: str = Field(description="The clause's first line, shortened")
+    children: list["ContentsEntry"]
+
+
+class ContentsChapter(_Contract):
+    chapter: int | None = Field(description="null for the parts outside chapters (the order, the regulation's title)")
+    title: str | None
+    clauses: list[ContentsEntry]
+
+
+class ContentsDocument(_Contract):
+    document: Literal["order", "regulation"]
+    title: str | None
+    chapters: list[ContentsChapter]
+
+
+class ActResponse(_Contract):
+    """GET /act: the whole act's table of contents in one language, in reading order."""
+
+    lang: Lang
+    title: str = Field(description="The act's full name in `lang`")
+    documents: list[ContentsDocument]
 
 
 class IndexInfo(_Contract):

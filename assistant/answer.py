@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .citation import capitalize
 from .abstention import Verdict
 from .clause import Clause
+from .highlight import highlight_spans, question_stems
 from .messages import render
 
 def clause_fields(clause: Clause, citation: str) -> dict:
@@ -73,8 +74,14 @@ class Answer:
             "confidence": round(float(self.confidence), 4),
             "followup": self.followup,
             "note": self.note,
-            "hits": [hit.to_dict() for hit in self.hits],
+            "hits": [{**hit.to_dict(), "highlights": hit_highlights(hit, self.question)} for hit in self.hits],
         }
+
+
+def hit_highlights(hit: Hit, question: str) -> list[list[int]]:
+    """[start, end] spans of `hit.clause.text` holding words of the question (see `highlight`)."""
+    stems = question_stems(question, hit.clause.lang)
+    return [list(span) for span in highlight_spans(hit.clause.text, stems, hit.clause.lang)]
 
 
 def overlaps(a: Clause, b: Clause) -> bool:

@@ -12,8 +12,8 @@ from api.app import create_app, get_assistant
 pytestmark = pytest.mark.model
 
 ANSWER_KEYS = {"question", "lang", "verdict", "abstained", "answer", "confidence", "followup", "note", "hits", "session_id"}
-HIT_KEYS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context"}
-CLAUSE_KEYS = HIT_KEYS - {"score"}
+HIT_KEYS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context", "highlights"}
+CLAUSE_KEYS = HIT_KEYS - {"score", "highlights"}
 
 RU_QUESTION = "Кто возглавляет прокуратуру района?"
 KK_QUESTION = "Аудан прокуратурасын кім басқарады?"
@@ -342,6 +342,68 @@ def test_subpoint_clause_has_its_context(client):
     assert (body["point"], body["list"], body["subpoint"]) == (8, 2, 3)
     assert body["context"] and body["parallel"]["context"]
     assert body["citation"].startswith("подпункт 3) пункта 8 Положения")
+
+
+# --- highlights and the table of contents ---------------------------------------------------------
+
+
+def test_hits_highlight_the_words_of_the_question(client):
+    body = ask(client, "кужаттарга ким кол кояды", k=1)  # Kazakh typed without Kazakh letters
+    hit = body["hits"][0]
+    assert hit["id"] == "regulation.p15"
+    assert [hit["text"][start:end] for start, end in hit["highlights"]] == ["құжаттарға", "қол", "қояды"]
+    body = ask(client, "Кто возглавляет прокуратуру района?", k=1)
+    hit = body["hits"][0]
+    marked = [hit["text"][start:end] for start, end in hit["highlights"]]
+    assert marked[:4] == ["Прокуратуру", "района", "прокуратуру", "возглавляет"]
+    assert all(start < end for start, end in hit["highlights"])
+
+
+def test_act_lists_the_whole_act_in_each_language(client, assistant):
+    ru, kk = (client.get("/act", params={"lang": lang}).json() for lang in ("ru", "kk"))
+    assert (ru["lang"], kk["lang"]) == ("ru", "kk")
+    assert ru["title"].startswith("Приказ Генерального Прокурора") and "бұйрығы" in kk["title"]
+    assert [d["document"] for d in ru["documents"]] == ["order", "regulation"]
+
+    def flat(body):
+        entries = []
+
+        def walk(entry):
+            entries.append(entry)
+            for child in entry["children"]:
+                walk(child)
+
+        for document in body["documents"]:
+            for chapter in document["chapters"]:
+                for entry in chapter["clauses"]:
+                    walk(entry)
+        return entries
+
+    ru_entries, kk_entries = flat(ru), flat(kk)
+    assert [e["id"] for e in ru_entries] == [e["id"] for e in kk_entries]  # the same clauses in both languages
+    assert {e["id"] for e in ru_entries} == set(assistant.retriever.ids)
+    regulation = ru["documents"][1]
+    assert [c["chapter"] for c in regulation["chapters"]] == [None, 1, 2, 3]
+    assert regulation["chapters"][1]["title"] == "Общие положения"
+    point8 = next(e for e in ru_entries if e["id"] == "regulation.p8")
+    assert [e["id"] for e in point8["children"]] == ["regulation.p8.l1", "regulation.p8.l2"]
+    rights = point8["children"][0]
+    assert rights["citation"] == "пункт 8 Положения (права)" and len(rights["children"]) == 11
+    assert rights["children"][2]["citation"] == "подпункт 3) пункта 8 Положения (права)"
+    kk_rights = next(e for e in kk_entries if e["id"] == "regulation.p8.l1")
+    assert kk_rights["citation"] == "Ереженің 8-тармағы (құқықтары)"
+    assert_error(client.get("/act", params={"lang": "en"}), 422, "invalid_lang")
+
+
+def test_docs_are_served_with_local_assets(client):
+    for path, asset in [("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-assets/redoc.standalone.js")]:
+        page = client.get(path)
+        assert page.status_code == 200 and asset in page.text
+        assert "cdn.jsdelivr" not in page.text and "fonts.googleapis" not in page.text
+        assert not re.search(r"""(src|href)=["']https?:""", page.text)
+        script = client.get(asset)
+        assert script.status_code == 200 and len(script.content) > 100_000
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
 
 
 # --- health, docs, headers, concurrency ------------------------------------------------------------

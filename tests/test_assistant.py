@@ -11,7 +11,7 @@ from assistant.errors import QuestionError
 pytestmark = pytest.mark.model
 
 CONTRACT = {"question", "lang", "verdict", "abstained", "answer", "confidence", "followup", "note", "hits"}
-HIT_FIELDS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context"}
+HIT_FIELDS = {"id", "document", "point", "subpoint", "list", "chapter", "lang", "citation", "text", "score", "context", "highlights"}
 
 
 def test_russian_question_gets_point_10_quoted_in_russian(assistant):

@@ -1,0 +1,35 @@
+"""Highlighting: which words of a clause the question matched, as character spans of the clause's text.
+
+The words are compared as lexical search compares them (`stemming.analyze`: Snowball stems for
+Russian, the Kazakh suffix stripper over the folded alphabet), so what is marked is what the
+search matched: `кужаттарга` marks `құжаттарға`, and a source word spelled with a Latin `i`
+(`теңестiрiлген`) is marked like its Cyrillic spelling. Spans index the text as given (never a
+normalized copy), so a client can cut the shown text at them.
+"""
+from __future__ import annotations
+
+import re
+
+from .stemming import analyze
+
+# A word as written in the source: letters or digits, parts joined by a hyphen or a soft hyphen.
+_WORD = re.compile(r"[^\W_]+(?:[-\u00ad\u2010\u2011][^\W_]+)*")
+
+
+def question_stems(question: str, lang: str) -> frozenset[str]:
+    """The analyzed content words of a question; numbers are left out (a "8" would mark every "8)").
+
+    Example: question_stems("Кто назначает прокуроров?", "ru") -> {"назнача", "прокурор"}.
+    """
+    return frozenset(stem for stem in analyze(question, lang) if not stem.isdigit())
+
+
+def highlight_spans(text: str, stems: frozenset[str], lang: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the words of `text` whose analyzed form meets one of `stems`, in order.
+
+    A hyphenated word is marked whole when the compound or any of its parts matches.
+    Example: highlight_spans("Кто подписывает документы", question_stems("документов", "ru"), "ru") -> [(16, 25)].
+    """
+    if not stems:
+        return []
+    return [match.span() for match in _WORD.finditer(text) if not stems.isdisjoint(analyze(match.group(), lang))]
