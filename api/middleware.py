@@ -66,12 +66,20 @@ class BodySizeLimit:
 class SecurityHeaders:
     """nosniff and no-referrer everywhere; a strict Content-Security-Policy on the chat page and its files.
 
-    /docs is left without CSP because FastAPI's Swagger UI loads its script from a CDN.
+    /docs and /redoc get a policy of their own: their assets are served here too, but FastAPI's pages
+    start Swagger UI with an inline script and ReDoc runs its search in a blob: worker. Neither may load
+    anything from another origin.
     """
 
     CSP = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+    DOCS_CSP = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
     def __init__(self, app: ASGIApp) -> None:
@@ -83,6 +91,7 @@ class SecurityHeaders:
             return
         path = scope.get("path", "")
         chat = path == "/" or path.startswith("/static/")
+        docs = path in ("/docs", "/redoc") or path.startswith(("/docs/", "/docs-"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -91,6 +100,8 @@ class SecurityHeaders:
                 if chat:
                     headers["Content-Security-Policy"] = self.CSP
                     headers["X-Frame-Options"] = "DENY"
+                elif docs:
+                    headers["Content-Security-Policy"] = self.DOCS_CSP
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

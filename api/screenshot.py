@@ -1,7 +1,8 @@
-"""`python -m api.screenshot OUT.png`: the web chat after a question and a follow-up, as a 1000x800 PNG.
+"""`python -m api.screenshot OUT.png`: the web chat after two questions, as a 1000x800 PNG (`--width 375` for a phone).
 
-Starts the app on a free loopback port, drives the system Chromium headless through Playwright
-(no browser download: Debian's `chromium` package), and opens the parallel text of the last answer.
+Starts the app on a free loopback port and drives the system Chromium headless through Playwright
+(no browser download: Debian's `chromium` package); the last answer shows a point's subpoints as a
+list with the question's words marked. `--parallel` also opens its parallel text.
 """
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.screenshot", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="where to write the PNG (e.g. docs/chat.png)")
     parser.add_argument("--question", default="Кто возглавляет прокуратуру района?")
-    parser.add_argument("--followup", default="Ал оны кім тағайындайды?")
+    parser.add_argument("--followup", default="Какие права у прокуратуры района?")
+    parser.add_argument("--width", type=int, default=1000, help="viewport width in CSS pixels")
+    parser.add_argument("--height", type=int, default=800, help="viewport height in CSS pixels")
+    parser.add_argument("--parallel", action="store_true", help="open the parallel text of the last answer")
     parser.add_argument("--index-dir", help="index directory (default: $ZANGER_INDEX_DIR or index/ of the checkout)")
     args = parser.parse_args(argv)
 
@@ -61,13 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     with serve_in_thread(create_app(settings)) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 800}, locale="ru-RU")
+            page = browser.new_page(viewport={"width": args.width, "height": args.height}, locale="ru-RU")
             page.goto(url)
             ask_in_page(page, args.question)
             ask_in_page(page, args.followup)
             last = page.locator(".turn").last
             toggle = last.locator(".hit--top .parallel-toggle")
-            if toggle.count():
+            if args.parallel and toggle.count():
                 toggle.click()
                 last.locator(".hit--top .parallel-column").first.wait_for()
             # Show the follow-up from its question down, as a reader would scroll to it.

@@ -396,13 +396,15 @@ def test_act_lists_the_whole_act_in_each_language(client, assistant):
 
 
 def test_docs_are_served_with_local_assets(client):
-    for path, asset in [("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-assets/redoc.standalone.js")]:
+    for path, asset in [("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-redoc.standalone.js")]:
         page = client.get(path)
         assert page.status_code == 200 and asset in page.text
         assert "cdn.jsdelivr" not in page.text and "fonts.googleapis" not in page.text
         assert not re.search(r"""(src|href)=["']https?:""", page.text)
         script = client.get(asset)
         assert script.status_code == 200 and len(script.content) > 100_000
+        assert b"cdn.redoc.ly" not in script.content
+        assert "'self'" in page.headers["content-security-policy"] and "https:" not in page.headers["content-security-policy"]
     assert client.get("/docs-assets/swagger-ui.css").status_code == 200
 
 

@@ -125,8 +125,9 @@ def test_no_path_outside_the_static_folder_is_served(served, target):
 
 
 def test_api_reads_files_only_from_its_static_folder():
-    """No open()/Path()/FileResponse()/StaticFiles() in api/ takes anything but constants and STATIC_DIR."""
-    allowed = {"STATIC_DIR", "__file__", "Path"}
+    """No open()/Path()/FileResponse()/StaticFiles() in api/ takes anything but constants, STATIC_DIR and the
+    folder of the docs' assets inside the installed fastapi_offline package (DOCS_ASSETS_DIR)."""
+    allowed = {"STATIC_DIR", "DOCS_ASSETS_DIR", "fastapi_offline", "__file__", "Path"}
     calls = 0
     for source in (REPO / "api").glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

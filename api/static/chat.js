@@ -1,261 +1,254 @@
-// The web chat: sends questions to POST /ask, keeps the session id, shows cited clauses.
-// Every piece of user or API text goes into the page through textContent, never parsed as HTML.
-"use strict";
+// The web chat: sends questions to POST /ask, keeps the conversation (and the server's session id)
+// in sessionStorage across a reload, shows cited clauses. The interface language is the user's
+// choice (kept in localStorage); each answer is shown in its own language, and earlier bubbles keep
+// the labels they were drawn with. Text goes into the page through textContent, never as HTML.
+import { LANGS, UI } from "./i18n.js";
+import { clauseActions, el, errorBox, parallelControl, quote } from "./clause.js";
+import { setupPanel } from "./act.js";
 
-(() => {
-  const UI = {
-    ru: {
-      title: "Приказ № 127 — вопросы и ответы",
-      subtitle: "Ответы по приказу Генерального Прокурора № 127 и Положению о прокуратуре района — с точными ссылками на пункты.",
-      logTitle: "Разговор",
-      intro: "Спросите по-русски или по-казахски. Ответ приводит текст пункта и ссылку на него; уточняющие вопросы («А кто его назначает?») продолжают разговор.",
-      label: "Задайте вопрос",
-      placeholder: "Например: Кто возглавляет прокуратуру района?",
-      send: "Спросить",
-      hint: "Enter — отправить, Shift+Enter — новая строка.",
-      newConversation: "Новый разговор",
-      you: "Вы",
-      pending: "Ищу ответ…",
-      answer: "Ответ",
-      abstained: "В акте ответа нет",
-      followup: "Понято как продолжение разговора.",
-      related: "Связанные положения",
-      maybe: "Возможно, относятся к вопросу",
-      parallel: "Параллельный текст",
-      hideParallel: "Скрыть параллельный текст",
-      languageName: "Русский",
-    },
-    kk: {
-      title: "№ 127 бұйрық — сұрақтар мен жауаптар",
-      subtitle: "Бас Прокурордың № 127 бұйрығы және аудан прокуратурасы туралы Ереже бойынша жауаптар — тармақтарға нақты сілтемемен.",
-      logTitle: "Әңгіме",
-      intro: "Қазақша немесе орысша сұраңыз. Жауапта тармақтың мәтіні мен сілтемесі беріледі; нақтылау сұрақтары («Ал оны кім тағайындайды?») әңгімені жалғастырады.",
-      label: "Сұрағыңызды қойыңыз",
-      placeholder: "Мысалы: Аудан прокуратурасын кім басқарады?",
-      send: "Сұрау",
-      hint: "Enter — жіберу, Shift+Enter — жаңа жол.",
-      newConversation: "Жаңа әңгіме",
-      you: "Сіз",
-      pending: "Жауап ізделуде…",
-      answer: "Жауап",
-      abstained: "Актіде жауап жоқ",
-      followup: "Әңгіменің жалғасы ретінде түсінілді.",
-      related: "Қатысты ережелер",
-      maybe: "Сұраққа қатысы болуы мүмкін",
-      parallel: "Қатар мәтін",
-      hideParallel: "Қатар мәтінді жасыру",
-      languageName: "Қазақша",
-    },
-  };
-  const ERROR_TITLE = { ru: "Ошибка", kk: "Қате" };
-  const NETWORK_ERROR = {
-    ru: "Сервис не ответил. Проверьте соединение и попробуйте ещё раз.",
-    kk: "Қызмет жауап бермеді. Байланысты тексеріп, қайталап көріңіз.",
-  };
+const MAX_CHARS = 1000; // Settings.max_question_chars; the server refuses longer questions (422)
+const STORE_KEY = "zanger.chat"; // sessionStorage: {sessionId, turns: [{question, label, result}]}
+const LANG_KEY = "zanger.uiLang"; // localStorage: the interface language the user chose
+const MAX_KEPT_TURNS = 50;
 
-  const form = document.getElementById("ask-form");
-  const input = document.getElementById("question");
-  const send = document.getElementById("send");
-  const log = document.getElementById("log");
-  let sessionId = null;
-  let uiLang = (navigator.language || "").toLowerCase().startsWith("kk") ? "kk" : "ru";
-  let nextId = 0;
+const form = document.getElementById("ask-form");
+const input = document.getElementById("question");
+const send = document.getElementById("send");
+const log = document.getElementById("log");
+const counter = document.getElementById("char-count");
+const notice = document.getElementById("ask-message");
 
-  function el(tag, className, text, lang) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    if (lang) node.lang = lang;
-    return node;
+function readJson(storage, key) {
+  try {
+    return JSON.parse(storage.getItem(key)) || null;
+  } catch (unavailable) {
+    return null;
   }
+}
 
-  function setUiLang(lang) {
-    uiLang = lang;
-    document.documentElement.lang = lang;
-    document.title = UI[lang].title;
-    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = UI[lang][node.dataset.i18n];
-    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = UI[lang][node.dataset.i18nPlaceholder];
+function writeStorage(storage, key, value) {
+  try {
+    storage.setItem(key, typeof value === "string" ? value : JSON.stringify(value));
+  } catch (fullOrDisabled) {
+    // Keeping the conversation is a convenience; the chat works without it.
   }
+}
 
-  function otherLang(lang) {
-    return lang === "kk" ? "ru" : "kk";
+const state = readJson(sessionStorage, STORE_KEY) || { sessionId: null, turns: [] };
+let uiLang = (() => {
+  try {
+    const chosen = localStorage.getItem(LANG_KEY);
+    if (LANGS.includes(chosen)) return chosen;
+  } catch (unavailable) {}
+  return (navigator.language || "").toLowerCase().startsWith("kk") ? "kk" : "ru";
+})();
+
+function save() {
+  state.turns = state.turns.slice(-MAX_KEPT_TURNS);
+  writeStorage(sessionStorage, STORE_KEY, state);
+}
+
+function setUiLang(lang) {
+  uiLang = lang;
+  const t = UI[lang];
+  document.documentElement.lang = lang;
+  document.title = t.title;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t[node.dataset.i18n];
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t[node.dataset.i18nPlaceholder];
+  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t[node.dataset.i18nLabel]);
+  for (const button of document.querySelectorAll("[data-ui-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.uiLang === lang));
   }
+  updateCounter();
+}
 
-  // A subpoint is quoted after its list's lead-in, as the act prints it.
-  function quote(clause, className) {
-    const block = el("blockquote", className, null, clause.lang);
-    if (clause.context) block.append(el("p", "quote-context", clause.context + " …"));
-    const body = clause.subpoint !== null ? `${clause.subpoint}) ${clause.text}` : clause.text;
-    block.append(el("p", "quote-text", body));
+// --- answers -----------------------------------------------------------------------------------
+
+/** "answered" | "partial" | "not_in_act": the server's verdict when it sends one, else from `abstained`. */
+function verdictOf(answer) {
+  if (answer.verdict) return answer.verdict;
+  return answer.abstained || answer.hits.length === 0 ? "not_in_act" : "answered";
+}
+
+function topHit(hit, lang) {
+  const figure = el("figure", "hit hit--top");
+  figure.dataset.clauseId = hit.id;
+  const actions = clauseActions(hit, lang);
+  const parallel = parallelControl(hit, lang);
+  actions.append(parallel.querySelector(".parallel-toggle")); // one row: link, copy, parallel text
+  figure.append(el("figcaption", "citation", hit.citation), quote(hit, hit.highlights), actions, parallel);
+  return figure;
+}
+
+function hitList(hits, lang) {
+  const list = el("ol", "hits");
+  for (const hit of hits) {
+    const item = el("li", "hit");
+    item.dataset.clauseId = hit.id;
+    const details = el("details");
+    const summary = el("summary");
+    const snippet = hit.text.length > 90 ? hit.text.slice(0, 90).trimEnd() + "…" : hit.text;
+    summary.append(el("span", "citation", hit.citation), el("span", "snippet", ` — ${snippet}`));
+    details.append(summary, quote(hit, hit.highlights), clauseActions(hit, lang));
+    item.append(details, parallelControl(hit, lang));
+    list.append(item);
+  }
+  return list;
+}
+
+function answerBlock(answer) {
+  const t = UI[answer.lang];
+  const verdict = verdictOf(answer);
+  const block = el("section", `answer answer--${verdict}`, null, answer.lang);
+  block.dataset.verdict = verdict;
+  if (verdict === "not_in_act") block.classList.add("answer--abstained");
+  const heading = el("div", "answer-head");
+  const confidence = el("span", "confidence", `${t.confidence}: ${Math.round(answer.confidence * 100)}%`);
+  heading.append(el("h3", "answer-heading", t[verdict]), confidence);
+  block.append(heading);
+  if (answer.followup) block.append(el("p", "followup-note", t.followup));
+  if (verdict === "not_in_act") {
+    block.append(el("p", "answer-text", answer.answer.split("\n")[0]));
+    if (answer.hits.length) block.append(el("h4", "hits-heading", t.maybe), hitList(answer.hits, answer.lang));
     return block;
   }
+  const [best, ...related] = answer.hits;
+  block.append(topHit(best, answer.lang));
+  if (related.length) block.append(el("h4", "hits-heading", t.related), hitList(related, answer.lang));
+  return block;
+}
 
-  function parallelColumn(clause) {
-    const column = el("section", "parallel-column", null, clause.lang);
-    column.dataset.lang = clause.lang;
-    column.append(el("p", "lang-tag", UI[clause.lang].languageName), el("h4", "citation", clause.citation), quote(clause, "quote"));
-    return column;
+// --- turns ---------------------------------------------------------------------------------------
+
+function bubble(question, label) {
+  const node = el("div", "question");
+  node.append(el("p", "who", UI[label].you, label), el("p", "question-text", question));
+  return node;
+}
+
+function showResult(turn, result) {
+  if (result.ok) {
+    turn.querySelector(".question").lang = result.data.lang;
+    turn.append(answerBlock(result.data));
+  } else {
+    turn.append(errorBox(result.error));
   }
+}
 
-  function errorBox(error) {
-    const box = el("div", "message message--error");
-    box.setAttribute("role", "alert");
-    box.append(el("p", "error-title", `${ERROR_TITLE.ru} · ${ERROR_TITLE.kk}`));
-    box.append(el("p", "error-text", error ? error.message_ru : NETWORK_ERROR.ru, "ru"));
-    box.append(el("p", "error-text", error ? error.message_kk : NETWORK_ERROR.kk, "kk"));
-    return box;
-  }
+async function ask(question) {
+  const label = uiLang;
+  const turn = el("article", "turn");
+  const pending = el("p", "pending", UI[label].pending, label);
+  turn.append(bubble(question, label), pending);
+  log.append(turn);
+  log.setAttribute("aria-busy", "true");
+  send.disabled = true;
+  turn.scrollIntoView({ block: "end" });
 
-  async function getJson(url, options) {
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch (networkError) {
-      return { ok: false, error: null };
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (notJson) {
-      data = null;
-    }
-    if (!response.ok) return { ok: false, error: data && data.error ? data.error : null };
-    return { ok: true, data };
-  }
-
-  // "Параллельный текст / Қатар мәтін": the clause beside its twin in the other language.
-  function parallelControl(hit, lang) {
-    const wrap = el("div", "parallel-control");
-    const button = el("button", "parallel-toggle", UI[lang].parallel);
-    const view = el("div", "parallel");
-    button.type = "button";
-    view.id = `parallel-${++nextId}`;
-    view.hidden = true;
-    button.setAttribute("aria-expanded", "false");
-    button.setAttribute("aria-controls", view.id);
-    button.addEventListener("click", async () => {
-      if (button.getAttribute("aria-expanded") === "true") {
-        view.hidden = true;
-        button.setAttribute("aria-expanded", "false");
-        button.textContent = UI[lang].parallel;
-        return;
-      }
-      if (!view.dataset.loaded) {
-        button.disabled = true;
-        const url = `/clauses/${encodeURIComponent(hit.id)}?lang=${encodeURIComponent(lang)}&parallel=true`;
-        const result = await getJson(url);
-        button.disabled = false;
-        view.replaceChildren();
-        if (result.ok) {
-          view.append(parallelColumn(result.data), parallelColumn(result.data.parallel));
-          view.dataset.loaded = "true";
-        } else {
-          view.append(errorBox(result.error));
-        }
-      }
-      view.hidden = false;
-      button.setAttribute("aria-expanded", "true");
-      button.textContent = UI[lang].hideParallel;
-    });
-    wrap.append(button, view);
-    return wrap;
-  }
-
-  function topHit(hit, lang) {
-    const figure = el("figure", "hit hit--top");
-    figure.dataset.clauseId = hit.id;
-    figure.append(el("figcaption", "citation", hit.citation), quote(hit, "quote"), parallelControl(hit, lang));
-    return figure;
-  }
-
-  function hitList(hits, lang) {
-    const list = el("ol", "hits");
-    for (const hit of hits) {
-      const item = el("li", "hit");
-      item.dataset.clauseId = hit.id;
-      const details = el("details");
-      const summary = el("summary");
-      const snippet = hit.text.length > 90 ? hit.text.slice(0, 90).trimEnd() + "…" : hit.text;
-      summary.append(el("span", "citation", hit.citation), el("span", "snippet", ` — ${snippet}`));
-      details.append(summary, quote(hit, "quote"));
-      item.append(details, parallelControl(hit, lang));
-      list.append(item);
-    }
-    return list;
-  }
-
-  function answerBlock(answer) {
-    const t = UI[answer.lang];
-    const abstained = answer.abstained || answer.hits.length === 0;
-    const block = el("section", abstained ? "answer answer--abstained" : "answer", null, answer.lang);
-    if (abstained) {
-      block.append(el("h3", "answer-heading", t.abstained));
-      block.append(el("p", "answer-text", answer.answer.split("\n")[0]));
-      if (answer.hits.length) block.append(el("h4", "hits-heading", t.maybe), hitList(answer.hits, answer.lang));
-      return block;
-    }
-    block.append(el("h3", "answer-heading", t.answer));
-    if (answer.followup) block.append(el("p", "followup-note", t.followup));
-    const [best, ...related] = answer.hits;
-    block.append(topHit(best, answer.lang));
-    if (related.length) block.append(el("h4", "hits-heading", t.related), hitList(related, answer.lang));
-    return block;
-  }
-
-  async function ask(question) {
-    const turn = el("article", "turn");
-    const bubble = el("div", "question");
-    const who = el("p", "who", UI[uiLang].you);
-    who.dataset.i18n = "you";
-    bubble.append(who, el("p", "question-text", question));
-    const pending = el("p", "pending", UI[uiLang].pending);
-    turn.append(bubble, pending);
-    log.append(turn);
-    log.setAttribute("aria-busy", "true");
-    send.disabled = true;
-    turn.scrollIntoView({ block: "end" });
-
-    const result = await getJson("/ask", {
+  let response;
+  try {
+    response = await fetch("/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question, session_id: sessionId }),
+      body: JSON.stringify({ question, session_id: state.sessionId }),
     });
-    pending.remove();
-    if (result.ok) {
-      sessionId = result.data.session_id;
-      bubble.lang = result.data.lang;
-      setUiLang(result.data.lang);
-      turn.append(answerBlock(result.data));
-    } else {
-      turn.append(errorBox(result.error));
-    }
-    send.disabled = false;
-    log.removeAttribute("aria-busy");
-    turn.scrollIntoView({ block: "start" });
+  } catch (networkError) {
+    response = null;
   }
+  let data = null;
+  try {
+    data = response ? await response.json() : null;
+  } catch (notJson) {}
+  const result = response && response.ok ? { ok: true, data } : { ok: false, error: data && data.error ? data.error : null };
+  if (result.ok) state.sessionId = data.session_id; // whatever the server issued, sent back as is
+  state.turns.push({ question, label, result });
+  save();
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const question = input.value;
-    if (!question.trim() || send.disabled) return;
-    input.value = "";
-    ask(question).finally(() => input.focus());
-  });
+  pending.remove();
+  showResult(turn, result);
+  send.disabled = false;
+  log.removeAttribute("aria-busy");
+  turn.scrollIntoView({ block: "start" });
+}
 
-  // Enter sends, Shift+Enter starts a new line (and an IME composition is never cut short).
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      form.requestSubmit();
-    }
-  });
+function restore() {
+  for (const kept of state.turns) {
+    const turn = el("article", "turn");
+    turn.append(bubble(kept.question, LANGS.includes(kept.label) ? kept.label : "ru"));
+    showResult(turn, kept.result);
+    log.append(turn);
+  }
+  if (state.turns.length) log.lastElementChild.scrollIntoView({ block: "start" });
+}
 
-  document.getElementById("new-conversation").addEventListener("click", () => {
-    sessionId = null;
-    for (const turn of log.querySelectorAll(".turn")) turn.remove();
+// --- input: counted as typed, never cut, refused with a visible reason ------------------------------
+
+function charCount(text) {
+  return [...text].length; // code points, as the server counts them
+}
+
+function showNotice(text) {
+  notice.textContent = text || "";
+  notice.hidden = !text;
+  input.setAttribute("aria-invalid", String(Boolean(text)));
+}
+
+function updateCounter() {
+  const n = charCount(input.value);
+  counter.textContent = UI[uiLang].count(n, MAX_CHARS);
+  counter.classList.toggle("char-count--over", n > MAX_CHARS);
+  showNotice(n > MAX_CHARS ? UI[uiLang].tooLong(n, MAX_CHARS) : null);
+}
+
+function problemWith(question) {
+  if (question === "") return UI[uiLang].empty;
+  if (!question.trim()) return UI[uiLang].blank;
+  if (charCount(question) > MAX_CHARS) return UI[uiLang].tooLong(charCount(question), MAX_CHARS);
+  return null;
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (send.disabled) return;
+  const question = input.value;
+  const problem = problemWith(question);
+  if (problem) {
+    showNotice(problem);
     input.focus();
-  });
+    return;
+  }
+  showNotice(null);
+  input.value = "";
+  updateCounter();
+  ask(question).finally(() => input.focus());
+});
 
-  setUiLang(uiLang);
+input.addEventListener("input", updateCounter);
+
+// Enter sends, Shift+Enter starts a new line (and an IME composition is never cut short).
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
+
+document.getElementById("new-conversation").addEventListener("click", () => {
+  state.sessionId = null;
+  state.turns = [];
+  save();
+  for (const turn of log.querySelectorAll(".turn")) turn.remove();
   input.focus();
-})();
+});
+
+for (const button of document.querySelectorAll("[data-ui-lang]")) {
+  button.addEventListener("click", () => {
+    writeStorage(localStorage, LANG_KEY, button.dataset.uiLang);
+    setUiLang(button.dataset.uiLang);
+  });
+}
+
+setUiLang(uiLang);
+restore();
+setupPanel(() => uiLang);
+input.focus();
