@@ -440,16 +440,21 @@ def test_openapi_documents_the_limits_and_error_shape(client, settings):
     assert client.get("/docs").status_code == 200
 
 
-def test_chat_page_and_static_files(client):
+def test_chat_page_and_static_files(client, settings):
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
     assert '<label for="question"' in page.text and 'aria-live="polite"' in page.text
-    for path, kind in [("/static/chat.js", "javascript"), ("/static/chat.css", "text/css")]:
+    scripts = ["/static/chat.js", "/static/clause.js", "/static/act.js", "/static/i18n.js"]
+    for path, kind in [*((script, "javascript") for script in scripts), ("/static/chat.css", "text/css")]:
         response = client.get(path)
         assert response.status_code == 200 and kind in response.headers["content-type"]
-    assert "innerHTML" not in client.get("/static/chat.js").text
+    for script in scripts:
+        source = client.get(script).text
+        assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "outerHTML" not in source
+    # The chat counts characters against the server's limit.
+    assert f"const MAX_CHARS = {settings.max_question_chars};" in client.get("/static/chat.js").text
 
 
 def test_cors_is_off_by_default(client):

@@ -450,8 +450,13 @@ def test_api_docs_render_offline(browser, server, path):
 
 def test_chat_makes_no_request_outside_the_app(page, server):
     outside = local_only(page, server.url)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.reload()
     send(page, "Кто возглавляет прокуратуру района?")
     page.locator("#contents-button").click()
     page.locator(".toc-link").first.wait_for()
-    assert outside == []
+    page.locator(".toc-link[data-clause-id='regulation.p8']").click()
+    page.locator("#act-viewer .parallel-column").nth(1).wait_for()
+    assert outside == [] and errors == []

@@ -107,6 +107,7 @@ function answerBlock(answer) {
   heading.append(el("h3", "answer-heading", t[verdict]), confidence);
   block.append(heading);
   if (answer.followup) block.append(el("p", "followup-note", t.followup));
+  if (answer.note) block.append(el("p", "answer-note", answer.note));
   if (verdict === "not_in_act") {
     block.append(el("p", "answer-text", answer.answer.split("\n")[0]));
     if (answer.hits.length) block.append(el("h4", "hits-heading", t.maybe), hitList(answer.hits, answer.lang));
