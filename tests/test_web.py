@@ -181,7 +181,7 @@ def test_each_clause_has_a_link_and_a_copyable_citation(browser, server):
         copy = top.locator(".copy-citation")
         assert text(copy) == "Дәйексөзді көшіру"
         copy.click()
-        page.wait_for_function("document.querySelector('.hit--top .copy-citation').dataset.state === 'copied'")
+        top.locator(".copy-citation[data-state=copied]").wait_for()
         assert text(copy) == "Көшірілді"
         copied = page.evaluate("navigator.clipboard.readText()")
         lines = copied.split("\n")
@@ -238,7 +238,7 @@ def test_the_whole_act_is_browsable_in_both_languages(page):
     assert abs(kk_box["y"] - ru_box["y"]) < 2 and kk_box["x"] + kk_box["width"] <= ru_box["x"]  # side by side
     # A whole point reads as the act prints it: lead-in, then its subpoints as a list.
     panel.locator(".toc-link[data-clause-id='regulation.p8']").click()
-    page.wait_for_function("document.querySelector('#act-viewer').dataset.clauseId === 'regulation.p8'")
+    page.locator("#act-viewer[data-clause-id='regulation.p8']").wait_for()
     assert columns.nth(1).locator(".subpoints > li").count() == 19  # 11 rights and 8 duties
 
     page.keyboard.press("Escape")
