@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.screenshot", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="where to write the PNG (e.g. docs/chat.png)")
     parser.add_argument("--question", default="Кто возглавляет прокуратуру района?")
-    parser.add_argument("--followup", default="Какие права у прокуратуры района?")
+    parser.add_argument("--followup", default="Прокуратура района вправе")
     parser.add_argument("--width", type=int, default=1000, help="viewport width in CSS pixels")
     parser.add_argument("--height", type=int, default=800, help="viewport height in CSS pixels")
     parser.add_argument("--parallel", action="store_true", help="open the parallel text of the last answer")
