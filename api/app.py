@@ -21,7 +21,7 @@ from assistant.answer import clause_fields
 from assistant.clause import LANGS
 from assistant.contents import table_of_contents
 from assistant.conversation import Turn
-from assistant.sessions import SessionStore
+from assistant.sessions import ConversationTokens
 from assistant.settings import Settings
 
 from . import docs, errors
@@ -52,9 +52,9 @@ async def get_assistant(request: Request):
     return assistant
 
 
-async def get_sessions(request: Request) -> SessionStore:
-    """The app's conversation store."""
-    return request.app.state.sessions
+async def get_conversations(request: Request) -> ConversationTokens:
+    """The app's conversation-token issuer (it keeps nothing)."""
+    return request.app.state.conversations
 
 
 # Any route may answer these: a bad Content-Length (400) or an oversized body (413) is refused by
@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.assistant = assistant
-    app.state.sessions = SessionStore(settings.session_max, settings.session_turns, settings.session_ttl_seconds)
+    app.state.conversations = ConversationTokens(
+        settings.session_key, settings.session_turns, settings.session_text_bytes, settings.session_ttl_seconds
+    )
 
     errors.install(app, settings)
     texts = errors.messages(settings)
@@ -114,12 +116,14 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
     # route would also send its dependencies and its response validation to the pool, four thread
     # hops a request instead of one (bench/README.md). Plain `def` routes below are cheap lookups.
     @app.post("/ask", response_model=AskResponse, responses=_error_responses(422, 503), tags=["chat"])
-    async def ask(body: AskRequest, assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> AskResponse:
-        """Answer a question with the act's most relevant clauses; a follow-up leans on the session's earlier turns."""
-        session_id, history = sessions.get(body.session_id)
+    async def ask(
+        body: AskRequest, assistant: AssistantDep, conversations: Annotated[ConversationTokens, Depends(get_conversations)]
+    ) -> AskResponse:
+        """Answer a question with the act's most relevant clauses; a follow-up leans on the conversation's earlier turns."""
+        history = conversations.read(body.session_id)
         answer = await run_in_threadpool(assistant.ask, body.question, lang=body.lang, k=body.k, history=history)
-        sessions.append(session_id, Turn(body.question, answer.lang, tuple(hit.clause.id for hit in answer.hits)))
-        return AskResponse(**answer.to_dict(), session_id=session_id)
+        turn = Turn(body.question, answer.lang, tuple(hit.clause.id for hit in answer.hits))
+        return AskResponse(**answer.to_dict(), session_id=conversations.issue([*history, turn]))
 
     @app.get("/clauses/{clause_id}", response_model=ClauseResponse, responses=_error_responses(404, 422, 503), tags=["act"])
     def clause(
@@ -145,13 +149,13 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
         return ActResponse(lang=lang, title=source.meta["title"][lang], documents=documents)
 
     @app.get("/health", response_model=HealthResponse, responses=_error_responses(503), tags=["service"])
-    def health(assistant: AssistantDep, sessions: Annotated[SessionStore, Depends(get_sessions)]) -> HealthResponse:
+    def health(assistant: AssistantDep) -> HealthResponse:
         """Readiness (503 until the index is loaded), the encoder and the index manifest."""
         report = assistant.health()
         manifest = report["manifest"]
         index = {key: manifest.get(key) for key in IndexInfo.model_fields}  # the manifest minus its checksums
         return HealthResponse(
-            status="ok", ready=True, encoder=report["encoder"], act=report.get("act"), index=index, sessions=len(sessions)
+            status="ok", ready=True, encoder=report["encoder"], act=report.get("act"), index=index
         )
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)

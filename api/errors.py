@@ -16,7 +16,7 @@ from assistant.errors import EncoderBusy, QuestionError, UnknownClause, ZangerEr
 from assistant.messages import both
 from assistant.settings import Settings
 
-from .schemas import CLAUSE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS
+from .schemas import CLAUSE_ID_MAX_CHARS, session_id_max_chars
 
 log = logging.getLogger("zanger.api")
 
@@ -37,7 +37,7 @@ def messages(settings: Settings) -> dict[str, tuple[str, str]]:
     limits = {
         "question_too_long": settings.max_question_chars,
         "invalid_k": settings.max_k,
-        "invalid_session_id": SESSION_ID_MAX_CHARS,
+        "invalid_session_id": session_id_max_chars(settings),
         "invalid_clause_id": CLAUSE_ID_MAX_CHARS,
         "body_too_large": settings.max_body_bytes,
     }

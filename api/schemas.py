@@ -14,7 +14,13 @@ from assistant.settings import Settings
 Lang = Literal["ru", "kk"]
 CLAUSE_ID_PATTERN = r"^[a-z]+\.[a-z0-9.]+$"
 CLAUSE_ID_MAX_CHARS = 64
-SESSION_ID_MAX_CHARS = 128
+
+
+def session_id_max_chars(settings: Settings) -> int:
+    """The longest session id accepted: the longest conversation token `settings` can produce."""
+    from assistant.sessions import ConversationTokens
+
+    return ConversationTokens(b"x" * 16, settings.session_turns, settings.session_text_bytes).max_token_chars
 
 
 def ask_request_model(settings: Settings) -> type[BaseModel]:
@@ -38,8 +44,10 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
         session_id: Annotated[
             str | None,
             Field(
-                max_length=SESSION_ID_MAX_CHARS,
-                description="The conversation to continue; omit, null or an unknown/expired id starts a new one.",
+                max_length=session_id_max_chars(settings),
+                description="The conversation to continue: the `session_id` of the previous answer, sent back as it "
+                "came (a signed token of the latest turns; the server keeps nothing). Omit, null, or an "
+                "invalid or expired token starts a new conversation.",
             ),
         ] = None
         lang: Annotated[Lang | None, Field(description="Answer language; null: detected from the question.")] = None
@@ -93,7 +101,7 @@ class AskResponse(_Contract):
     followup: bool = Field(description="Earlier turns of the conversation were used to understand the question")
     note: str | None = Field(description="A remark on the question, e.g. a Kazakh word that names two notions of the act")
     hits: list[HitOut] = Field(description="Best first, all in `lang`")
-    session_id: str
+    session_id: str = Field(description="Send it back with the next question to continue the conversation (it changes every turn)")
 
 
 class ClauseResponse(ClauseFields):
@@ -152,7 +160,6 @@ class HealthResponse(_Contract):
     encoder: str
     act: str | None
     index: IndexInfo
-    sessions: int = Field(description="Conversations currently kept in memory")
 
 
 class ErrorDetail(_Contract):

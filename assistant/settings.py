@@ -39,9 +39,8 @@ class Settings:
     # IVF lists searched per question (of 4·√n): recall@10 1.00 at 20k vectors, 0.98 at 200k; 32 gave 0.93 / 0.83
     # (bench/product_scale.py). Costs ~1-5 ms there, small beside BM25 over as many clauses.
     ivf_nprobe: int = 128
-    session_max: int = 10_000  # conversations kept in memory
-    session_turns: int = 6  # turns kept per conversation
-    session_ttl_seconds: float = 3600.0  # idle conversations are forgotten after this
+    session_turns: int = 3  # turns a conversation token carries (a follow-up looks back at most 3)
+    session_ttl_seconds: float = 3600.0  # a conversation token expires this long after its last turn
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are given
     max_body_bytes: int = 64 * 1024  # request bodies larger than this are refused
     # --- bounded work per request (SECURITY.md "Hostile load") ---
@@ -57,7 +56,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # Host header names accepted; () = any (serve on loopback fills in its own)
     # --- conversations (signed tokens, nothing kept on the server) ---
     session_key: bytes | None = None  # HMAC key for conversation tokens; None: random per process (set it for replicas)
-    session_text_chars: int = 1000  # question characters a token keeps per turn
+    session_text_bytes: int = 1024  # UTF-8 bytes of a question a token keeps per turn (bounds the token: 4,334 chars)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -138,11 +138,14 @@ async def _client(http: httpx.AsyncClient, seed: int, deadline: float, fresh: Ne
         body = response.json()
         top = (body["hits"][0]["id"] if body["hits"] else None, body["abstained"])
         if kind == "followup":
-            if body["session_id"] != session[0]:
+            # The session id is a signed token of the turns: it changes every turn, and a follow-up that
+            # was not read as one means the conversation was lost.
+            if not body["followup"]:
                 tally.lost_sessions += 1
-                tally.error(kind, f"session {session[0]} was replaced by {body['session_id']}")
+                tally.error(kind, f"follow-up {question!r} was not continued from its conversation")
                 continue
-            tally.followups_resolved += bool(body["followup"])
+            tally.followups_resolved += 1
+            session = (body["session_id"], body["lang"])
         if kind == "repeat" and answered[question] != top:
             tally.inconsistent_repeats += 1
             tally.error(kind, f"{question!r}: first {answered[question]}, now {top}")

@@ -137,7 +137,7 @@ LONG = "а" * 1001
         ({"question": RU_QUESTION, "lang": ""}, 422, "invalid_lang"),
         ({"question": RU_QUESTION, "lang": 1}, 422, "invalid_lang"),
         ({"question": RU_QUESTION, "session_id": 7}, 422, "invalid_session_id"),
-        ({"question": RU_QUESTION, "session_id": "s" * 129}, 422, "invalid_session_id"),
+        ({"question": RU_QUESTION, "session_id": "s" * 5_000}, 422, "invalid_session_id"),
         ([RU_QUESTION], 422, "invalid_body"),
         ("Кто возглавляет?", 422, "invalid_body"),
         (5, 422, "invalid_body"),
@@ -261,9 +261,9 @@ def test_lifespan_loads_the_assistant(settings):
 def test_a_new_session_is_issued_and_continued(client):
     first = ask(client, RU_QUESTION)
     second = ask(client, "А кто его назначает?", session_id=first["session_id"])
-    assert second["session_id"] == first["session_id"]
-    other = ask(client, RU_QUESTION)
-    assert other["session_id"] != first["session_id"]
+    assert second["followup"] is True and second["session_id"] != first["session_id"]  # the token carries the turns
+    third = ask(client, "А кто его назначает?", session_id=second["session_id"])
+    assert third["followup"] is True
 
 
 def test_an_unknown_session_is_replaced(client):
@@ -297,9 +297,8 @@ def test_language_switch_within_a_session(client):
     second = ask(client, "Ал оны кім тағайындайды?", session_id=first["session_id"])
     assert (second["lang"], second["hits"][0]["id"], second["followup"]) == ("kk", "regulation.p10", True)
     assert {hit["lang"] for hit in second["hits"]} == {"kk"}
-    third = ask(client, "А кто его назначает?", session_id=first["session_id"])
+    third = ask(client, "А кто его назначает?", session_id=second["session_id"])
     assert (third["lang"], third["hits"][0]["id"], third["followup"]) == ("ru", "regulation.p10", True)
-    assert third["session_id"] == first["session_id"]
 
 
 def test_sessions_do_not_leak_into_each_other(client):
@@ -413,7 +412,7 @@ def test_docs_are_served_with_local_assets(client):
 
 def test_health_reports_the_encoder_and_the_index(client, assistant):
     body = client.get("/health").json()
-    assert set(body) == {"status", "ready", "encoder", "act", "index", "sessions"}
+    assert set(body) == {"status", "ready", "encoder", "act", "index"}  # no session count: nothing is kept
     assert (body["status"], body["ready"], body["act"]) == ("ok", True, "prosecutor-order-127")
     assert body["encoder"] == assistant.encoder_name
     index = body["index"]
@@ -421,9 +420,6 @@ def test_health_reports_the_encoder_and_the_index(client, assistant):
     assert index["corpus_hash"] == assistant.manifest["corpus_hash"]
     assert index["clause_count"] == assistant.manifest["clause_count"] > 100
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", index["built_at"])
-    assert body["sessions"] == 0
-    ask(client, RU_QUESTION)
-    assert client.get("/health").json()["sessions"] == 1
 
 
 def test_openapi_documents_the_limits_and_error_shape(client, settings):
