@@ -9,7 +9,7 @@ connection is closed:
     414 url_too_long         the request target alone is over the header limit
     431 headers_too_large    request line + headers over `max_header_bytes`, or more than `max_headers` fields
     408 request_timeout      headers and body not complete within `request_timeout` of the first byte
-    503 server_busy          more than `max_connections` connections open (with Retry-After)
+    503 server_busy          more than `max_connections` open and none idle to close (with Retry-After)
 
 A connection that sends nothing is closed silently after `request_timeout`; an idle keep-alive
 connection after uvicorn's `timeout_keep_alive`.
@@ -82,7 +82,8 @@ def bounded_protocol(limits: HttpLimits, messages: dict[str, tuple[str, str]]) -
             self._messages_begun = 0
             self._received_any = False
             self._read_timer: asyncio.TimerHandle | None = None
-            if len(self.connections) > limits.max_connections:
+            self._opened_at = self.loop.time()
+            if len(self.connections) > limits.max_connections and not self._close_an_idle_connection():
                 log.warning("refused a connection: %d open (limit %d)", len(self.connections), limits.max_connections)
                 self._refuse(503, "server_busy")
                 return
@@ -115,6 +116,21 @@ def bounded_protocol(limits: HttpLimits, messages: dict[str, tuple[str, str]]) -
                 if self._head_bytes > limits.max_header_bytes:
                     url = self._header_count == 0 and 2 * self._url_bytes > self._head_bytes  # mostly the target
                     self._refuse(414, "url_too_long") if url else self._refuse(431, "headers_too_large")
+
+        def _close_an_idle_connection(self) -> bool:
+            """Make room by closing the oldest connection that holds a slot doing nothing (never sent a byte,
+            or idle between keep-alive requests): a flood of idle sockets cannot lock real clients out."""
+            idle = [
+                other for other in self.connections
+                if other is not self and not other.transport.is_closing()
+                and (not getattr(other, "_received_any", True) or other.timeout_keep_alive_task is not None)
+            ]
+            if not idle:
+                return False
+            oldest = min(idle, key=lambda other: other._opened_at)
+            oldest.transport.close()
+            self.connections.discard(oldest)
+            return True
 
         # --- parser callbacks ---------------------------------------------------------------------
 

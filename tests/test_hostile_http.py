@@ -180,19 +180,32 @@ def read_all(sock: socket.socket) -> bytes:
     return data
 
 
-def test_connections_past_the_limit_are_refused_and_real_clients_still_get_in(server):
+def test_idle_sockets_past_the_limit_cannot_lock_a_real_client_out(server):
+    """More silent sockets than the limit: the oldest idle ones are closed to make room, a real client is served."""
     held = [socket.create_connection(("127.0.0.1", port_of(server)), timeout=30) for _ in range(MAX_CONNECTIONS + 4)]
     try:
-        # The ones over the limit get 503 at once; the others, silent, are closed at the read timeout.
-        answers = [read_all(sock) for sock in held]
+        assert_healthy(server)  # a real client gets in while every slot is taken by an idle socket
+        answers = [read_all(sock) for sock in held]  # each is closed: evicted, or at the read timeout
     finally:
         for sock in held:
             sock.close()
-    refused = [answer for answer in answers if answer]
-    assert len(refused) >= 4 and answers.count(b"") >= MAX_CONNECTIONS - 1  # the client itself may hold one
-    for answer in refused:
-        assert assert_refused(answer, 503, "server_busy")["retry-after"] == "1"
-    assert_healthy(server)  # the held sockets are gone: real clients get in
+    assert answers == [b""] * len(held)  # nobody who said nothing is answered
+
+
+def test_busy_connections_past_the_limit_are_refused_with_503(server):
+    """Every slot holds a request in progress (partial headers): a new connection gets 503 and Retry-After."""
+    held = [socket.create_connection(("127.0.0.1", port_of(server)), timeout=30) for _ in range(MAX_CONNECTIONS)]
+    try:
+        for sock in held:
+            sock.sendall(GET)
+        time.sleep(0.2)  # let the server read them
+        refused = exchange(server, GET + b"Connection: close\r\n\r\n")
+        headers = assert_refused(refused, 503, "server_busy")
+        assert headers["retry-after"] == "1"
+    finally:
+        for sock in held:
+            sock.close()
+    assert_healthy(server)
 
 
 # --- Host names and ports ---------------------------------------------------------------------------
@@ -232,3 +245,20 @@ def test_a_busy_port_is_a_message_in_both_languages(server, tmp_path):
     assert f"Порт {port_of(server)} на 127.0.0.1 уже занят" in result.stderr
     assert "портын басқа бағдарлама алып қойған" in result.stderr
     assert "Address already in use" not in result.stderr
+
+
+def test_the_hostile_benchmark_runs_and_every_attack_held(tmp_path):
+    """`python -m bench.hostile --quick`: the figures SECURITY.md quotes come from its full run."""
+    from bench import hostile
+
+    output = tmp_path / "hostile.json"
+    assert hostile.main(["--quick", "--output", str(output)]) == 0
+    results = json.loads(output.read_text())
+    assert results["headers"]["1MiB_status"] == 431
+    assert results["headers"]["rss_after_mib"] - results["headers"]["rss_before_mib"] < 100  # not 235 MiB a header
+    sockets = results["sockets"]
+    assert sockets["idle"]["status"] is None and sockets["partial_header"]["status"] == 408
+    assert sockets["partial_body"]["status"] == 408
+    assert sockets["idle_over_the_limit"]["real_client_status"] == 200
+    assert sockets["busy_over_the_limit"]["status"] == 503
+    assert results["sessions"]["followup_after"] is True
