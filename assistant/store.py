@@ -209,8 +209,10 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
         raise
 
 
-def current_version(index_dir: str | os.PathLike) -> str | None:
+def current_version(index_dir: str | os.PathLike | None) -> str | None:
     """The version `current` names (None for none or a broken link): what a running server compares to notice a rebuild."""
+    if index_dir is None:  # no index location chosen (an app handed its assistant)
+        return None
     try:
         return _current_version(Path(index_dir))
     except IndexCorrupt:
