@@ -119,7 +119,8 @@ class EchoAssistant:
             hits = []
 
             def to_dict(self):
-                return {"question": question, "lang": "ru", "abstained": True, "answer": "", "confidence": 0.0,
+                return {"question": question, "lang": "ru", "verdict": "not_in_act", "abstained": True, "answer": "",
+                        "confidence": 0.0, "note": None,
                         "followup": bool(history), "hits": []}
 
         self.last_history = list(history)
