@@ -61,6 +61,10 @@ class CitationStyle:
             return f"подпункт {clause.subpoint}) пункта {clause.point} {doc}{suffix}"
         return f"пункт {clause.point} {doc}{suffix}"
 
+    def list_label(self, clause: Clause, lang: str) -> str | None:
+        """The name of the list a clause belongs to ("права", "міндеттері"), when its point has several lists."""
+        return self._list_label(clause, lang)
+
     def _list_label(self, clause: Clause, lang: str) -> str | None:
         if clause.list is None or clause.lists < 2:
             return None

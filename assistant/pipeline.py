@@ -121,15 +121,16 @@ class Pipeline:
     def _show_each_sense(self, order: np.ndarray, positions: np.ndarray, ambiguity: Ambiguity) -> np.ndarray:
         """Bring forward the best clause of each notion an ambiguous word names, the winner's first.
 
-        A clause speaks of a notion when its text in some language holds that notion's own terms
-        there: Kazakh "міндеттері" is one word, the Russian twins say "задачи" and "обязанности".
+        A clause is about a notion when its heading (citation, lead-in, list name) in some language holds
+        that notion's own terms: Kazakh "міндеттері" is one word, the Russian headings say "задачи" and
+        "обязанности".
         """
         retriever, lexicon = self.retriever, self.retriever.reader.lexicon
         firsts: list[int] = []
         for concept in ambiguity.concepts:
             for i in order:
                 position = int(positions[i])
-                said = (lexicon.terms([concept], lang) & (retriever.clause_terms(position, lang) | retriever.heading_terms(position, lang)) for lang in retriever.langs)
+                said = (lexicon.terms([concept], lang) & retriever.heading_terms(position, lang) for lang in retriever.langs)
                 if any(said):
                     if i not in firsts:
                         firsts.append(int(i))

@@ -73,6 +73,9 @@ def search_text(clause: Clause, style: CitationStyle) -> str:
     text = document_prefix(clause, style) + matching_text(clause)
     if clause.part is not None:
         text += "\n" + PART_TOPICS.get(clause.lang, {}).get(clause.part, "")
+    label = style.list_label(clause, clause.lang)
+    if label:  # the act's own name of the list a clause belongs to: "права", "обязанности"
+        text += "\n" + label
     return text
 
 
