@@ -119,7 +119,7 @@ class Assistant:
         """One clause by id in `lang`."""
         if lang not in LANGS:
             raise QuestionError("invalid_lang", lang=lang)
-        if clause_id not in self.retriever.ids:
+        if not self.retriever.has(clause_id):
             raise UnknownClause("unknown_clause", clause_id=clause_id)
         return self.retriever.clause(clause_id, lang)
 

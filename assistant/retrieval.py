@@ -219,6 +219,10 @@ class Retriever:
     def clause(self, clause_id: str, lang: str) -> Clause:
         return self.by_lang[lang][self._position[clause_id]]
 
+    def has(self, clause_id: str) -> bool:
+        """Is there a clause with this id (a dict lookup: the id tuple can hold millions)?"""
+        return clause_id in self._position
+
     def at(self, position: int, lang: str) -> Clause:
         return self.by_lang[lang][position]
 
