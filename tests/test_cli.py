@@ -116,6 +116,9 @@ def test_only_the_language_models_a_question_needs_are_loaded(index_dir):
     # Ukrainian, Belarusian and Bulgarian here, not Serbian, Macedonian (no й, я) or Mongolian (no э).
     report, out, _ = probe("ask", RU, "--json", index_dir=index_dir)
     assert json.loads(out)["lang"] == "ru" and report["detectors"] == ["cyrillic:uk,be,bg", "ru_kk"]
+    # Lingua's trigram models decide both; a question they are unsure of loads the full models too.
+    report, out, _ = probe("ask", "А если прокурора нет на месте?", "--json", index_dir=index_dir)
+    assert json.loads(out)["lang"] == "ru" and "ru_kk (full)" in report["detectors"]
     # English is refused by the script check and the Latin-script detector, never the Cyrillic ones.
     report, out, err = probe("ask", "Who heads the district prosecutor's office?", index_dir=index_dir)
     assert report["code"] == 2 and "русском или казахском" in err and report["detectors"] == ["world"]

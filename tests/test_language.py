@@ -202,7 +202,24 @@ def test_the_veto_detector_over_the_languages_that_can_spell_a_text_decides_as_t
     original = language._confidences
     monkeypatch.setattr(
         language, "_confidences",
-        lambda kind, text: original("cyrillic:uk,be,bg,sr,mk,mn" if kind.startswith("cyrillic:") else kind, text),
+        lambda kind, text, accurate=True: original("cyrillic:uk,be,bg,sr,mk,mn" if kind.startswith("cyrillic:") else kind, text, accurate),
     )
     full = [detect_language(text) for text in texts]
     assert [(d.lang, d.other) for d in lean] == [(d.lang, d.other) for d in full]
+
+
+def test_the_trigram_first_cascade_decides_as_the_full_models(monkeypatch):
+    """A sure answer of the trigram models stands; the texts they are unsure of, or veto, are decided by the
+    full models, so the cascade changes no decision (tests' texts and the development set, as typed and folded)."""
+    import json
+    from pathlib import Path
+
+    from assistant import language
+
+    questions = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
+    dev = [json.loads(line)["text"] for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = RUSSIAN + KAZAKH + [text for text, _ in OTHER] + NOTHING + dev + [text.lower().replace("қ", "к") for text in dev]
+    cascade = [detect_language(text) for text in texts]
+    monkeypatch.setattr(language, "FAST_SURE", 2.0)  # never sure: the full models decide every text
+    full = [detect_language(text) for text in texts]
+    assert [(d.lang, d.other) for d in cascade] == [(d.lang, d.other) for d in full]
