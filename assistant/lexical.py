@@ -1,35 +1,72 @@
-"""Lexical search: BM25 (bm25s) over analyzed clause text, one index per language."""
+"""Lexical search: BM25 over analyzed clause text, one index per language and field, in numpy.
+
+The scores are those of bm25s's default ("lucene") variant, which the tests check term for term:
+
+    idf(t)    = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+    score(d)  = sum over query tokens t of idf(t) * tf(t, d) / (tf(t, d) + k1 * (1 - b + b * len(d) / avglen))
+
+Each (term, document) score is computed once at build time and kept column-wise (CSC: one column
+per term, `indptr` into `docs` and `weights`), so a query adds up the columns of its tokens; a token
+given twice counts twice, as in bm25s. Built here rather than with bm25s because the index is built
+from token ids one document at a time (at a million clauses, lists of token strings would need tens
+of GB), and because importing bm25s (with numba and scipy, when they are installed) costs a one-shot
+`zanger ask` a quarter of a second.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 
-import bm25s
 import numpy as np
 
 
-Analyzer = Callable[[str, str], list[str]]
+class LexicalBuilder:
+    """Collects documents one at a time (only each one's distinct term ids and counts are kept), then builds
+    the index; several builders can be fed from one pass over the texts."""
+
+    def __init__(self) -> None:
+        self._vocab: dict[str, int] = {}
+        self._terms: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._lengths: list[int] = []
+
+    def add(self, tokens: Iterable[str]) -> None:
+        vocab = self._vocab
+        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int32)
+        distinct, tf = np.unique(ids, return_counts=True)
+        self._terms.append(distinct)
+        self._counts.append(tf.astype(np.float32))
+        self._lengths.append(len(ids))
+
+    def build(self, k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+        size, vocab = len(self._lengths), self._vocab
+        length = np.asarray(self._lengths, dtype=np.float32)
+        term = np.concatenate(self._terms) if size else np.zeros(0, np.int32)
+        tf = np.concatenate(self._counts) if size else np.zeros(0, np.float32)
+        doc = np.repeat(np.arange(size, dtype=np.int32), [len(t) for t in self._terms])
+        self._terms, self._counts = [], []
+        df = np.bincount(term, minlength=len(vocab))
+        idf = np.log1p((size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = float(length.mean()) if size else 0.0
+        norm = k1 * (1.0 - b + b * length / max(average, 1e-9))
+        weight = idf[term] * tf / (tf + norm[doc])
+        order = np.argsort(term, kind="stable")  # column-wise, documents ascending within a column
+        indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
+        return LexicalIndex(vocab, doc[order], weight[order].astype(np.float32), indptr, size)
 
 
 class LexicalIndex:
-    """BM25 over the matching texts of one language's clauses; scores every document for a query."""
+    """BM25 over one language's documents (token sequences); scores every document for a query."""
 
-    def __init__(
-        self, texts: Sequence[str], lang: str, analyzer: Analyzer, k1: float = 1.2, b: float = 0.75,
-        documents: Sequence[Sequence[str]] | None = None,
-    ):
-        """`documents`, when given, are `texts` already analyzed (one token list each), so a caller that
-        indexes the same texts twice tokenizes them once."""
-        self.lang = lang
-        self.analyzer = analyzer
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        if documents is None:
-            documents = [analyzer(text, lang) for text in texts]
-        elif len(documents) != len(texts):
-            raise ValueError(f"{len(documents)} analyzed documents for {len(texts)} texts")
-        # bm25s needs at least one token per document to keep rows aligned
-        self._bm25.index([list(tokens) or ["\u2205"] for tokens in documents], show_progress=False)
-        self._vocab = self._bm25.vocab_dict
-        self.size = len(texts)
+    def __init__(self, vocabulary: dict[str, int], docs: np.ndarray, weights: np.ndarray, indptr: np.ndarray, size: int):
+        """Column-wise scores: the documents and weights of term i are docs/weights[indptr[i]:indptr[i + 1]]."""
+        self._vocab, self._docs, self._weights, self._indptr, self.size = vocabulary, docs, weights, indptr, size
+
+    @classmethod
+    def of(cls, documents: Iterable[Iterable[str]], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+        builder = LexicalBuilder()
+        for tokens in documents:
+            builder.add(tokens)
+        return builder.build(k1, b)
 
     @property
     def vocabulary(self) -> dict[str, int]:
@@ -37,16 +74,15 @@ class LexicalIndex:
 
     def document_frequency(self) -> dict[str, int]:
         """Stem -> how many documents contain it."""
-        counts = np.diff(self._bm25.scores["indptr"])  # bm25s keeps scores column-wise: one column per token
-        return {token: int(counts[i]) if i < len(counts) else 0 for token, i in self._vocab.items()}
+        df = np.diff(self._indptr)
+        return {token: int(df[i]) for token, i in self._vocab.items()}
 
-    def tokens(self, query: str) -> list[str]:
-        """The query's analyzed tokens that occur in this index's vocabulary."""
-        return [t for t in self.analyzer(query, self.lang) if t in self._vocab]
-
-    def scores(self, query: str | Sequence[str]) -> np.ndarray:
-        """BM25 score of every document, in index order; a query given as tokens is used as is."""
-        tokens = self.tokens(query) if isinstance(query, str) else [t for t in query if t in self._vocab]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document, in index order (float32); tokens not in the index add nothing."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        for token in tokens:
+            i = self._vocab.get(token)
+            if i is not None:
+                start, end = self._indptr[i], self._indptr[i + 1]
+                scores[self._docs[start:end]] += self._weights[start:end]  # a column holds each document once
+        return scores

