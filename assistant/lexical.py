@@ -14,44 +14,50 @@ of GB), and because importing bm25s (with numba and scipy, when they are install
 """
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 
 class LexicalBuilder:
-    """Collects documents one at a time (only each one's distinct term ids and counts are kept), then builds
-    the index; several builders can be fed from one pass over the texts."""
+    """Collects documents one at a time, then builds the index; several builders can be fed from one pass
+    over the texts. Of a document only its distinct term ids and their counts are kept, in flat typed
+    arrays (4 bytes each: no per-document object, which at millions of documents would outweigh the data)."""
 
     def __init__(self) -> None:
         self._vocab: dict[str, int] = {}
-        self._terms: list[np.ndarray] = []
-        self._counts: list[np.ndarray] = []
-        self._lengths: list[int] = []
+        self._terms = array("i")  # distinct term ids, document after document
+        self._counts = array("f")  # how often each occurs in its document
+        self._distinct = array("i")  # distinct terms per document
+        self._lengths = array("i")  # tokens per document
 
     def add(self, tokens: Iterable[str]) -> None:
         vocab = self._vocab
         ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int32)
         distinct, tf = np.unique(ids, return_counts=True)
-        self._terms.append(distinct)
-        self._counts.append(tf.astype(np.float32))
+        self._terms.frombytes(distinct.astype(np.int32).tobytes())
+        self._counts.frombytes(tf.astype(np.float32).tobytes())
+        self._distinct.append(len(distinct))
         self._lengths.append(len(ids))
 
     def build(self, k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
         size, vocab = len(self._lengths), self._vocab
-        length = np.asarray(self._lengths, dtype=np.float32)
-        term = np.concatenate(self._terms) if size else np.zeros(0, np.int32)
-        tf = np.concatenate(self._counts) if size else np.zeros(0, np.float32)
-        doc = np.repeat(np.arange(size, dtype=np.int32), [len(t) for t in self._terms])
-        self._terms, self._counts = [], []
+        length = np.frombuffer(self._lengths, dtype=np.int32).astype(np.float32)
+        term = np.frombuffer(self._terms, dtype=np.int32)
+        tf = np.frombuffer(self._counts, dtype=np.float32)
+        doc = np.repeat(np.arange(size, dtype=np.int32), np.frombuffer(self._distinct, dtype=np.int32))
         df = np.bincount(term, minlength=len(vocab))
         idf = np.log1p((size - df + 0.5) / (df + 0.5)).astype(np.float32)
         average = float(length.mean()) if size else 0.0
-        norm = k1 * (1.0 - b + b * length / max(average, 1e-9))
+        norm = (k1 * (1.0 - b + b * length / max(average, 1e-9))).astype(np.float32)
         weight = idf[term] * tf / (tf + norm[doc])
         order = np.argsort(term, kind="stable")  # column-wise, documents ascending within a column
+        docs, weights = doc[order], weight[order]
+        del doc, weight, order, term, tf
+        self._terms, self._counts, self._distinct, self._lengths = array("i"), array("f"), array("i"), array("i")
         indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        return LexicalIndex(vocab, doc[order], weight[order].astype(np.float32), indptr, size)
+        return LexicalIndex(vocab, docs, weights.astype(np.float32, copy=False), indptr, size)
 
 
 class LexicalIndex:
