@@ -10,6 +10,9 @@ Layout (anything else in the directory, such as the repo's README.md, is left al
       versions/.tmp-<id>/            a version being written (or left by a killed build)
       .lock                          flock taken while a build writes and swaps
 
+What each file holds and how it is checked as it is read is index_format.py's; this module lays
+versions out, builds them and swaps them.
+
 Why it is atomic: a build writes and fsyncs a whole new version in `.tmp-<id>`, renames it to `<id>`, then
 points `current` at it with rename(2) over the old symlink, which Linux performs atomically. Until that
 rename, `current` names the previous complete version; after it, the new one. A build killed at any
@@ -29,7 +32,6 @@ import json
 import logging
 import os
 import secrets
-import shlex
 import shutil
 import stat
 import sys
@@ -38,7 +40,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypedDict, get_type_hints
 
 import faiss
 import numpy as np
@@ -48,43 +49,27 @@ from .clause import Clause
 from .dense import build_faiss
 from .encoders.base import Encoder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, ZangerError
-from .messages import Message
+from .index_format import (
+    CLAUSES_FILE, FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, Manifest, build_command, check_matches, corrupt,
+    deserialize, parse_clauses, parse_manifest, read_regular, rebuild_hint,
+)
 
-FORMAT_VERSION = 1
 BATCH_SIZE = 16  # passages per encoder call: small enough for the progress bar to move on 2 cores
 CURRENT = "current"
 VERSIONS = "versions"
 LOCK = ".lock"
-FAISS_FILE = "clauses.faiss"
-CLAUSES_FILE = "clauses.jsonl"
-MANIFEST_FILE = "manifest.json"
 _TMP_PREFIX = ".tmp-"
 _LINK_PREFIX = ".current-"
 _BROKEN_PREFIX = ".tmp-broken-"  # a `current` that was not a link, moved aside by a build (removed as a leftover)
-# Largest file read per name: an index of the whole of Kazakhstan's legislation fits (1M clause ids in two
-# languages write 1.6 GB of clauses.jsonl and 3.1 GB of FAISS, bench/product_scale.py); a runaway file does not.
-_MAX_BYTES = {MANIFEST_FILE: 64 * 1024, FAISS_FILE: 16 * 1024**3, CLAUSES_FILE: 8 * 1024**3}
-_MAX_COUNT = 10_000_000  # clause_count and dim beyond this are not an index this program wrote
 log = logging.getLogger("zanger.store")
 
-
-class Manifest(TypedDict):
-    format_version: int
-    encoder: str
-    dim: int
-    corpus_hash: str
-    clause_count: int
-    built_at: str  # ISO-8601 UTC
-    faiss_sha256: str
-    clauses_sha256: str
-
-
-_MANIFEST_TYPES = get_type_hints(Manifest)
 
 EXACT_ALWAYS = 2**62  # ivf_min_vectors that keeps every index flat
 
 
 @dataclass(frozen=True)
+
+
 class LoadedIndex:
     manifest: dict
     clauses: tuple[Clause, ...]
@@ -204,7 +189,7 @@ def load_index(index_dir: str | os.PathLike, encoder_name: str, corpus_hash: str
                 loaded = _load_raw(_read_version(index_dir, version), encoder_name, corpus_hash, index_dir)
             except (IndexCorrupt, IndexMismatch, OSError):
                 continue
-            fallback = ZangerError("index_fallback", index_dir=index_dir, reason=broken.reason, version=version, rebuild=_rebuild(index_dir))
+            fallback = ZangerError("index_fallback", index_dir=index_dir, reason=broken.reason, version=version, rebuild=rebuild_hint(index_dir))
             log.warning("%s", fallback)
             return LoadedIndex({**loaded.manifest}, loaded.clauses, loaded.index, version=version, fallback=str(fallback))
         raise
@@ -222,18 +207,18 @@ def current_version(index_dir: str | os.PathLike | None) -> str | None:
 
 def _load_raw(raw: tuple[bytes, bytes, bytes, str], encoder_name: str, corpus_hash: str, index_dir: Path) -> LoadedIndex:
     manifest_bytes, faiss_bytes, clauses_bytes, version = raw
-    manifest = _parse_manifest(manifest_bytes, index_dir)
-    _check_matches(manifest, encoder_name, corpus_hash, index_dir)
+    manifest = parse_manifest(manifest_bytes, index_dir)
+    check_matches(manifest, encoder_name, corpus_hash, index_dir)
     for name, data, key in ((FAISS_FILE, faiss_bytes, "faiss_sha256"), (CLAUSES_FILE, clauses_bytes, "clauses_sha256")):
         if hashlib.sha256(data).hexdigest() != manifest[key]:
-            raise _corrupt(index_dir, "reason_checksum", name=name)
-    clauses = _parse_clauses(clauses_bytes, index_dir)
-    index = _deserialize(faiss_bytes, index_dir)
+            raise corrupt(index_dir, "reason_checksum", name=name)
+    clauses = parse_clauses(clauses_bytes, index_dir)
+    index = deserialize(faiss_bytes, index_dir)
     count, dim = manifest["clause_count"], manifest["dim"]
     if not (index.ntotal == len(clauses) == count):
-        raise _corrupt(index_dir, "reason_counts", vectors=index.ntotal, clauses=len(clauses), count=count)
+        raise corrupt(index_dir, "reason_counts", vectors=index.ntotal, clauses=len(clauses), count=count)
     if index.d != dim:
-        raise _corrupt(index_dir, "reason_dimension", found=index.d, expected=dim)
+        raise corrupt(index_dir, "reason_dimension", found=index.d, expected=dim)
     return LoadedIndex(manifest=dict(manifest), clauses=clauses, index=index, version=version)
 
 
@@ -241,7 +226,7 @@ def read_manifest(index_dir: str | os.PathLike) -> dict | None:
     """The manifest of the current index, or None when none has been built; IndexCorrupt when unreadable."""
     index_dir = Path(index_dir)
     raw = _read_current(index_dir)
-    return None if raw is None else dict(_parse_manifest(raw[0], index_dir))
+    return None if raw is None else dict(parse_manifest(raw[0], index_dir))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -257,31 +242,16 @@ def _read_current(index_dir: Path, attempts: int = 10) -> tuple[bytes, bytes, by
             return _read_version(index_dir, version)
         except FileNotFoundError as exc:
             if _current_version(index_dir) == version:  # not a concurrent swap: the files really are gone
-                raise _corrupt(index_dir, "reason_no_file", name=exc.filename) from exc
+                raise corrupt(index_dir, "reason_no_file", name=exc.filename) from exc
         except OSError as exc:
-            raise _corrupt(index_dir, "reason_unreadable_file", error=exc) from exc
-    raise _corrupt(index_dir, "reason_rebuilding")
+            raise corrupt(index_dir, "reason_unreadable_file", error=exc) from exc
+    raise corrupt(index_dir, "reason_rebuilding")
 
 
 def _read_version(index_dir: Path, version: str) -> tuple[bytes, bytes, bytes, str]:
     """(manifest, faiss, clauses) bytes of versions/<version>, and the version; each must be a regular file."""
     folder = index_dir / VERSIONS / version
-    return (*(_read_regular(folder / name, index_dir) for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE)), version)
-
-
-def _read_regular(path: Path, index_dir: Path) -> bytes:
-    """The bytes of a regular file of at most _MAX_BYTES; a FIFO, device or folder is refused without blocking."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting for a writer
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _corrupt(index_dir, "reason_not_regular", name=path.name)
-        if info.st_size > _MAX_BYTES[path.name]:
-            raise _corrupt(index_dir, "reason_too_large", name=path.name, size=info.st_size)
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            return file.read(_MAX_BYTES[path.name] + 1)
-    finally:
-        os.close(fd)
+    return (*(read_regular(folder / name, index_dir) for name in (MANIFEST_FILE, FAISS_FILE, CLAUSES_FILE)), version)
 
 
 def _intact_candidates(index_dir: Path) -> list[str]:
@@ -300,10 +270,10 @@ def _current_version(index_dir: Path) -> str | None:
     except (FileNotFoundError, NotADirectoryError):  # NotADirectory: index_dir is a file, so no index is there
         return None
     except OSError as exc:  # exists but is not a symlink
-        raise _corrupt(index_dir, "reason_not_link", name=CURRENT) from exc
+        raise corrupt(index_dir, "reason_not_link", name=CURRENT) from exc
     head, _, version = target.partition("/")
     if head != VERSIONS or not version or "/" in version:
-        raise _corrupt(index_dir, "reason_bad_link", name=CURRENT, target=target)
+        raise corrupt(index_dir, "reason_bad_link", name=CURRENT, target=target)
     return version
 
 
@@ -315,65 +285,12 @@ def _linked_version(index_dir: Path) -> str | None:
         return None
 
 
-def _parse_manifest(data: bytes, index_dir: Path) -> dict:
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-    # ValueError: also a number past Python's 4,300-digit limit; RecursionError: deep nesting.
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _corrupt(index_dir, "reason_unreadable", name=MANIFEST_FILE) from exc
-    if not isinstance(manifest, dict) or any(
-        not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool)  # bool is an int too
-        for key, kind in _MANIFEST_TYPES.items()
-    ):
-        raise _corrupt(index_dir, "reason_fields", name=MANIFEST_FILE)
-    if not all(0 < manifest[key] <= _MAX_COUNT for key in ("format_version", "dim", "clause_count")):
-        raise _corrupt(index_dir, "reason_fields", name=MANIFEST_FILE)
-    return manifest
-
-
-def _check_matches(manifest: dict, encoder_name: str, corpus_hash: str, index_dir: Path) -> None:
-    rebuild = _rebuild(index_dir)
-    version = manifest["format_version"]
-    if version != FORMAT_VERSION:
-        raise IndexMismatch("index_format", index_dir=index_dir, version=version, expected=FORMAT_VERSION, rebuild=rebuild)
-    if manifest["encoder"] != encoder_name:
-        raise IndexMismatch(
-            "index_other_encoder", index_dir=index_dir, built=manifest["encoder"], chosen=encoder_name, rebuild=rebuild
-        )
-    if manifest["corpus_hash"] != corpus_hash:
-        raise IndexMismatch(
-            "index_other_corpus", index_dir=index_dir, built=manifest["corpus_hash"], current=corpus_hash, rebuild=rebuild
-        )
-
-
-def _parse_clauses(data: bytes, index_dir: Path) -> tuple[Clause, ...]:
-    clauses = []
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-        try:
-            record = json.loads(line)
-            clause = Clause.from_dict(record)
-            if clause.id != record.get("id"):
-                raise ValueError("id does not match the clause's fields")
-        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
-            raise _corrupt(index_dir, "reason_clause_line", number=number, name=CLAUSES_FILE) from exc
-        clauses.append(clause)
-    return tuple(clauses)
-
-
-def _deserialize(data: bytes, index_dir: Path) -> faiss.Index:
-    try:
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-    except (RuntimeError, ValueError, TypeError) as exc:  # faiss reports a bad file as RuntimeError
-        raise _corrupt(index_dir, "reason_unreadable", name=FAISS_FILE) from exc
-    if not isinstance(index, (faiss.IndexFlat, faiss.IndexIVFFlat)) or index.metric_type != faiss.METRIC_INNER_PRODUCT:
-        raise _corrupt(index_dir, "reason_not_flat", name=FAISS_FILE)
-    return index
-
-
 # --- writing -------------------------------------------------------------------------------------
 
 
 @contextmanager
+
+
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive flock on index_dir/.lock; the kernel drops it when the holder exits or is killed."""
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -445,20 +362,5 @@ def _fsync_dir(path: Path) -> None:
 # --- messages ------------------------------------------------------------------------------------
 
 
-def _build_command(index_dir: Path) -> str:
-    return f"zanger index --index-dir {shlex.quote(str(index_dir))}"  # quoted: a path may hold spaces
-
-
-def _rebuild(index_dir: Path) -> Message:
-    return Message("index_rebuild", {"command": _build_command(index_dir)})
-
-
 def _missing(index_dir: Path) -> IndexMissing:
-    return IndexMissing("index_missing", index_dir=index_dir, command=_build_command(index_dir))
-
-
-def _corrupt(index_dir: Path, reason: str, **values) -> IndexCorrupt:
-    """IndexCorrupt naming the catalog `reason` (with `values`) and the command that rebuilds."""
-    error = IndexCorrupt("index_corrupt", index_dir=index_dir, reason=Message(reason, values), rebuild=_rebuild(index_dir))
-    error.reason = Message(reason, values)  # for the message that reports a fallback to an intact version
-    return error
+    return IndexMissing("index_missing", index_dir=index_dir, command=build_command(index_dir))
