@@ -36,7 +36,7 @@ class LexicalBuilder:
         vocab = self._vocab
         ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int32)
         distinct, tf = np.unique(ids, return_counts=True)
-        self._terms.frombytes(distinct.astype(np.int32).tobytes())
+        self._terms.frombytes(distinct.tobytes())  # int32, as `ids`
         self._counts.frombytes(tf.astype(np.float32).tobytes())
         self._distinct.append(len(distinct))
         self._lengths.append(len(ids))
@@ -57,7 +57,7 @@ class LexicalBuilder:
         del doc, weight, order, term, tf
         self._terms, self._counts, self._distinct, self._lengths = array("i"), array("f"), array("i"), array("i")
         indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        return LexicalIndex(vocab, docs, weights.astype(np.float32, copy=False), indptr, size)
+        return LexicalIndex(vocab, docs, weights, indptr, size)
 
 
 class LexicalIndex:

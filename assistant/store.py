@@ -68,8 +68,6 @@ EXACT_ALWAYS = 2**62  # ivf_min_vectors that keeps every index flat
 
 
 @dataclass(frozen=True)
-
-
 class LoadedIndex:
     manifest: dict
     clauses: tuple[Clause, ...]
@@ -289,8 +287,6 @@ def _linked_version(index_dir: Path) -> str | None:
 
 
 @contextmanager
-
-
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive flock on index_dir/.lock; the kernel drops it when the holder exits or is killed."""
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
