@@ -1,9 +1,11 @@
 """The assistant: a question in Russian or Kazakh -> the act's most relevant clauses, cited."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .analysis import Analysis, analysis_key
 from .answer import Answer, Hit, compose, select_hits
 from .clause import LANGS, Clause
 from .conversation import Turn, followup_context
@@ -20,7 +22,9 @@ from .question import check_k, clean_question
 from .retrieval import PASSAGE_VERSION, Retriever, passage_text
 from .settings import Settings
 from .stemming import Analyzer, analyze
-from .store import LoadedIndex, build_index, load_index
+from .store import LoadedIndex, build_index, load_index, read_analysis, write_analysis
+
+log = logging.getLogger("zanger.assistant")
 
 
 def index_fingerprint(act: Act) -> str:
@@ -29,18 +33,38 @@ def index_fingerprint(act: Act) -> str:
 
 
 def make_retriever(act: Act, loaded: LoadedIndex, encoder, settings: Settings, analyzer: Analyzer = analyze) -> Retriever:
-    """The retriever over a loaded index, with the act's citation style, lexicon and names."""
-    return Retriever(
+    """The retriever over a loaded index, with the act's citation style, lexicon and names. The analysis of the
+    clauses and the lexicon is read from the index version when it was kept there, else computed and kept."""
+    where = (settings.index_dir, loaded.version) if settings.index_dir is not None and loaded.version is not None else None
+    key = analysis_key(loaded.manifest["clauses_sha256"], loaded.manifest["corpus_hash"], act.lexicon, analyzer)
+    analysis = _kept_analysis(act, where, key)
+    retriever = Retriever(
         loaded.clauses,
         DenseIndex(loaded.index, settings.ivf_nprobe),
         encoder,
         style=act.citation_style,
         analyzer=analyzer,
-        lexicon=Lexicon.from_dict(act.lexicon, analyzer),
+        lexicon=analysis.lexicon if analysis else Lexicon.from_dict(act.lexicon, analyzer),
         naming=act.naming(),
         cache_size=settings.embedding_cache_size,
         candidates=settings.search_candidates,
+        fields=analysis.fields if analysis else None,
     )
+    if where is not None and analysis is None:
+        write_analysis(*where, key, Analysis(retriever.fields, retriever.reader.lexicon).to_arrays())
+    return retriever
+
+
+def _kept_analysis(act: Act, where: tuple | None, key: str) -> Analysis | None:
+    """The analysis kept under `key` in (index_dir, version), or None (none kept, or not a readable one)."""
+    arrays = read_analysis(*where, key) if where is not None else None
+    if arrays is None:
+        return None
+    try:
+        return Analysis.from_arrays(arrays, act.lexicon)
+    except ValueError as exc:
+        log.warning("ignoring the analysis kept in %s (computing it again): %s", where, exc)
+        return None
 
 
 @dataclass(frozen=True)

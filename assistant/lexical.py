@@ -15,7 +15,7 @@ of GB), and because importing bm25s (with numba and scipy, when they are install
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -77,6 +77,32 @@ class LexicalIndex:
     @property
     def vocabulary(self) -> dict[str, int]:
         return self._vocab
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index as plain arrays (no pickle), for `from_arrays`; the vocabulary as its tokens joined by
+        newlines in id order (a token never holds one), UTF-8."""
+        tokens = sorted(self._vocab, key=self._vocab.__getitem__)
+        vocab = np.frombuffer("\n".join(tokens).encode("utf-8"), dtype=np.uint8)
+        return {"vocab": vocab, "docs": self._docs, "weights": self._weights, "indptr": self._indptr, "size": np.array([self.size])}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "LexicalIndex":
+        """The index `to_arrays` gave; ValueError when the arrays do not make one (damaged or of another kind)."""
+        try:
+            text = arrays["vocab"].tobytes().decode("utf-8")
+            docs, weights, indptr = arrays["docs"], arrays["weights"], arrays["indptr"]
+            size = int(arrays["size"][0])
+        except (KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a lexical index: {exc}") from exc
+        tokens = text.split("\n") if text else []
+        if (
+            docs.dtype != np.int32 or weights.dtype != np.float32 or indptr.dtype != np.int64
+            or len(indptr) != len(tokens) + 1 or indptr[0] != 0 or indptr[-1] != len(docs) or len(weights) != len(docs)
+            or np.any(np.diff(indptr) < 0) or (len(docs) and (docs.min() < 0 or docs.max() >= size))
+            or len(set(tokens)) != len(tokens)
+        ):
+            raise ValueError("not a lexical index: inconsistent arrays")
+        return cls({token: i for i, token in enumerate(tokens)}, docs, weights, indptr, size)
 
     def document_frequency(self) -> dict[str, int]:
         """Stem -> how many documents contain it."""

@@ -75,6 +75,35 @@ class Lexicon:
                 )
         return cls(concepts, ambiguities, data)
 
+    def analyzed(self) -> dict:
+        """The lexicon as `from_dict` analyzed it, JSON-ready: what `from_analyzed` reads back without the analyzer."""
+        return {
+            "concepts": [
+                {"id": c.id, "terms": {lang: list(map(list, p)) for lang, p in c.terms.items()},
+                 "variants": {lang: list(map(list, p)) for lang, p in c.variants.items()}}
+                for c in self.concepts.values()
+            ],
+            "ambiguities": [{"lang": a.lang, "stem": a.stem, "concepts": list(a.concepts), "note": dict(a.note)} for a in self.ambiguities],
+        }
+
+    @classmethod
+    def from_analyzed(cls, data: Mapping, source: Mapping) -> "Lexicon":
+        """The lexicon `analyzed` gave, with `source` (the parsed concepts.json) kept for other analyzers;
+        ValueError when `data` is not of that shape."""
+        try:
+            concepts = [
+                Concept(
+                    id=row["id"],
+                    terms={lang: tuple(map(tuple, p)) for lang, p in row["terms"].items()},
+                    variants={lang: tuple(map(tuple, p)) for lang, p in row["variants"].items()},
+                )
+                for row in data["concepts"]
+            ]
+            ambiguities = [Ambiguity(a["lang"], a["stem"], tuple(a["concepts"]), dict(a["note"])) for a in data["ambiguities"]]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not an analyzed lexicon: {exc!r}") from exc
+        return cls(concepts, ambiguities, source)
+
     @classmethod
     def load(cls, path: Path, analyzer: Analyzer) -> "Lexicon":
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), analyzer)

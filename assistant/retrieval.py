@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,7 @@ import numpy as np
 from .citation import PART_TOPICS, CitationStyle
 from .clause import Clause
 from .dense import DenseIndex
-from .lexical import LexicalBuilder
+from .lexical import LexicalBuilder, LexicalIndex
 from .lexicon import Lexicon
 from .normalization import tokenize
 from .params import RetrievalParams
@@ -31,6 +31,7 @@ from .stemming import Analyzer
 
 # Bumped whenever matching_text/passage_text change, so a stale index is refused.
 PASSAGE_VERSION = 3
+LEXICAL_FIELDS = ("lexical", "chars", "headings")  # BM25 indexes per language: stems, 4-grams, heading stems
 SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
 TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
@@ -87,6 +88,22 @@ def document_prefix(clause: Clause, style: CitationStyle) -> str:
     return ""
 
 
+def lexical_fields(by_lang: Mapping[str, Sequence[Clause]], style: CitationStyle, analyzer: Analyzer) -> dict[str, dict[str, LexicalIndex]]:
+    """BM25 over each language's clauses (in position order), per field: "lexical" (the stems of
+    `search_text`), "chars" (its 4-grams), "headings" (the stems of `heading_text`)."""
+    fields: dict[str, dict[str, LexicalIndex]] = {name: {} for name in LEXICAL_FIELDS}
+    for lang, clauses in by_lang.items():
+        stems, grams, headings = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
+        for clause in clauses:  # one pass, each text tokenized once for its stems and 4-grams
+            words = tokenize(search_text(clause, style))
+            stems.add(analyzer.terms(words, lang))
+            grams.add(analyzer.grams(words, lang))
+            headings.add(analyzer(heading_text(clause, style), lang))
+        for name, builder in zip(LEXICAL_FIELDS, (stems, grams, headings)):
+            fields[name][lang] = builder.build()
+    return fields
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One question's raw evidence: its reading, its embedding, lexical scores of every clause, FAISS neighbours."""
@@ -141,9 +158,11 @@ class Retriever:
         naming: dict[str, list[str]],
         cache_size: int,
         candidates: int,
+        fields: Mapping[str, Mapping[str, LexicalIndex]] | None = None,
     ):
         """`clauses` in every language, in the order of the vectors in `dense`; `naming`: per language,
-        the texts that name the act (its titles, number, date), for the reader."""
+        the texts that name the act (its titles, number, date), for the reader; `fields`: what
+        `lexical_fields` gave for these clauses, style and analyzer (kept with the index), else built here."""
         self.encoder, self.dense, self.style, self.analyzer, self.candidates = encoder, dense, style, analyzer, candidates
         self._clauses, self._naming = tuple(clauses), naming
         if dense.size != len(clauses):
@@ -164,15 +183,15 @@ class Retriever:
             self.rows[lang] = np.asarray(rows, dtype=np.int64)
             row_position[self.rows[lang]] = np.arange(len(rows))
         self._row_position = row_position
-        self.lexical, self.chars, self.headings = {}, {}, {}
-        for lang in self.langs:
-            stems, grams, headings = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
-            for clause in self.by_lang[lang]:  # one pass, each text tokenized once for its stems and 4-grams
-                words = tokenize(search_text(clause, style))
-                stems.add(analyzer.terms(words, lang))
-                grams.add(analyzer.grams(words, lang))
-                headings.add(analyzer(heading_text(clause, style), lang))
-            self.lexical[lang], self.chars[lang], self.headings[lang] = stems.build(), grams.build(), headings.build()
+        if fields is None:
+            fields = lexical_fields(self.by_lang, style, analyzer)
+        elif set(fields) != set(LEXICAL_FIELDS) or any(
+            set(by_lang) != set(self.langs) or any(index.size != len(self.ids) for index in by_lang.values())
+            for by_lang in fields.values()
+        ):
+            raise ValueError("lexical fields not built for these clauses")
+        self.fields = fields
+        self.lexical, self.chars, self.headings = (fields[name] for name in LEXICAL_FIELDS)
         self.levels = np.array([c.level for c in first])
         self.documents = np.array([c.document for c in first])
         self._family: dict[str, list[int]] = defaultdict(list)  # point id -> positions of the point, its lists and subpoints

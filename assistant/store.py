@@ -7,6 +7,7 @@ Layout (anything else in the directory, such as the repo's README.md, is left al
       versions/<id>/clauses.faiss    IndexFlatIP (IVF-Flat for large corpora) over unit passage vectors; row i = line i of clauses.jsonl
       versions/<id>/clauses.jsonl    one Clause.to_dict() per line, both languages
       versions/<id>/manifest.json    format version, encoder, dim, corpus hash, count, sha256 of both files
+      versions/<id>/analysis-<key>.npz  the clauses and lexicon as lexical search analyzed them (analysis.py), a cache
       versions/.tmp-<id>/            a version being written (or left by a killed build)
       .lock                          flock taken while a build writes and swaps
 
@@ -36,7 +37,7 @@ import shutil
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +61,7 @@ VERSIONS = "versions"
 LOCK = ".lock"
 _TMP_PREFIX = ".tmp-"
 _LINK_PREFIX = ".current-"
+_ANALYSIS_PREFIX = "analysis-"
 _BROKEN_PREFIX = ".tmp-broken-"  # a `current` that was not a link, moved aside by a build (removed as a leftover)
 log = logging.getLogger("zanger.store")
 
@@ -225,6 +227,41 @@ def read_manifest(index_dir: str | os.PathLike) -> dict | None:
     index_dir = Path(index_dir)
     raw = _read_current(index_dir)
     return None if raw is None else dict(parse_manifest(raw[0], index_dir))
+
+
+def read_analysis(index_dir: str | os.PathLike, version: str, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays `write_analysis` kept for `version` under `key`, or None when there are none or they cannot
+    be read (a cache: whoever gets None computes the analysis again). Never unpickles; zip checks each array's CRC."""
+    path = Path(index_dir) / VERSIONS / version / f"{_ANALYSIS_PREFIX}{key}.npz"
+    if path.is_symlink() or not path.is_file():  # none kept yet, or not a plain file
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except Exception as exc:  # a damaged archive raises from zipfile, numpy or the OS, in many kinds
+        log.warning("ignoring unreadable %s (computing it again): %s", path, exc)
+        return None
+
+
+def write_analysis(index_dir: str | os.PathLike, version: str, key: str, arrays: dict[str, np.ndarray]) -> bool:
+    """Keep `arrays` for `version` under `key` (a temporary file renamed over), dropping other keys' copies and
+    killed writers' leftovers; False when it cannot be written (a read-only index, a full disk): nothing needs it."""
+    folder = Path(index_dir) / VERSIONS / version
+    path, temporary = folder / f"{_ANALYSIS_PREFIX}{key}.npz", folder / f".{_ANALYSIS_PREFIX}{secrets.token_hex(4)}"
+    try:
+        for entry in folder.glob(f"*{_ANALYSIS_PREFIX}*"):
+            entry.unlink(missing_ok=True)
+        with open(temporary, "xb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+        return True
+    except OSError as exc:
+        log.info("not keeping the analysis in %s: %s", folder, exc)
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return False
 
 
 # --- reading -------------------------------------------------------------------------------------
