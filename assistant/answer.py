@@ -65,6 +65,7 @@ class Answer:
         return self.verdict != "answered"
 
     def to_dict(self) -> dict:
+        stems = {lang: question_stems(self.question, lang) for lang in {hit.clause.lang for hit in self.hits}}
         return {
             "question": self.question,
             "lang": self.lang,
@@ -74,13 +75,12 @@ class Answer:
             "confidence": round(float(self.confidence), 4),
             "followup": self.followup,
             "note": self.note,
-            "hits": [{**hit.to_dict(), "highlights": hit_highlights(hit, self.question)} for hit in self.hits],
+            "hits": [{**hit.to_dict(), "highlights": hit_highlights(hit, stems[hit.clause.lang])} for hit in self.hits],
         }
 
 
-def hit_highlights(hit: Hit, question: str) -> list[list[int]]:
-    """[start, end] spans of `hit.clause.text` holding words of the question (see `highlight`)."""
-    stems = question_stems(question, hit.clause.lang)
+def hit_highlights(hit: Hit, stems: frozenset[str]) -> list[list[int]]:
+    """[start, end] spans of `hit.clause.text` holding the question's `stems` (`highlight.question_stems`)."""
     return [list(span) for span in highlight_spans(hit.clause.text, stems, hit.clause.lang)]
 
 

@@ -9,6 +9,7 @@ normalized copy), so a client can cut the shown text at them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .stemming import analyze
 
@@ -32,4 +33,11 @@ def highlight_spans(text: str, stems: frozenset[str], lang: str) -> list[tuple[i
     """
     if not stems:
         return []
-    return [match.span() for match in _WORD.finditer(text) if not stems.isdisjoint(analyze(match.group(), lang))]
+    return [match.span() for match in _WORD.finditer(text) if not stems.isdisjoint(_word_stems(match.group(), lang))]
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_stems(word: str, lang: str) -> tuple[str, ...]:
+    """One source word's stems. Cached: answers quote the same act, whose words are a few thousand, and
+    analyzing each again cost an answer ~2 ms of its ~20 (bench/compare.py)."""
+    return tuple(analyze(word, lang))

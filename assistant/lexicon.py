@@ -49,6 +49,7 @@ class Lexicon:
         # Only words the act itself uses for notions another language tells apart are kept (see `ambiguity`).
         self.ambiguities = tuple(a for a in ambiguities if self._told_apart(a))
         self.source = source or {}  # the parsed concepts.json, to analyze again with another analyzer
+        self._first_stem: dict[str, dict[str, list[tuple[str, frozenset[str]]]]] = {}  # see _phrases_by_first_stem
 
     @classmethod
     def from_dict(cls, data: Mapping, analyzer: Analyzer) -> "Lexicon":
@@ -115,12 +116,23 @@ class Lexicon:
         inflection aside). Example: find(("зам", "прокурор"), "ru") -> {"deputy_prosecutor": {"зам", ...}}.
         """
         present = set(stems)
-        found: dict[str, frozenset[str]] = {}
-        for concept in self.concepts.values():
-            used = frozenset(s for phrase in concept.phrases(lang) if set(phrase) <= present for s in phrase)
-            if used:
-                found[concept.id] = used
-        return found
+        used: dict[str, set[str]] = {}
+        for stem in present:  # only the phrases that begin with a stem of the question can be all in it
+            for cid, phrase in self._phrases_by_first_stem(lang).get(stem, ()):
+                if phrase <= present:
+                    used.setdefault(cid, set()).update(phrase)
+        return {cid: frozenset(used[cid]) for cid in self.concepts if cid in used}  # in the lexicon's order
+
+    def _phrases_by_first_stem(self, lang: str) -> dict[str, list[tuple[str, frozenset[str]]]]:
+        """First stem of a phrase -> (concept id, the phrase's stems), per language, built on first use."""
+        index = self._first_stem.get(lang)
+        if index is None:
+            index = {}
+            for concept in self.concepts.values():
+                for phrase in concept.phrases(lang):
+                    index.setdefault(phrase[0], []).append((concept.id, frozenset(phrase)))
+            self._first_stem[lang] = index
+        return index
 
     def terms(self, concept_ids: Iterable[str], lang: str) -> frozenset[str]:
         """The stems of the act's own wording of these concepts in `lang`."""

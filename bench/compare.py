@@ -46,7 +46,8 @@ def prepare(revision: str, folder: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
     venv.create(folder / "venv", with_pip=True)
     python = folder / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(source)], check=True)
+    # httpx: what bench/ itself needed before it had its own HTTP client (an extra of the package then)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(source), "httpx"], check=True)
     return python
 
 

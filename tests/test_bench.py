@@ -83,6 +83,7 @@ def test_product_scale_on_a_tiny_act(tmp_path):
     assert all(0.0 <= r <= 1.0 for r in result.recall_at_10.values())
     assert result.recall_at_10[128] >= result.recall_at_10[8]
     assert result.peak_rss_mb >= result.rss_mb > 0 and result.build_s > 0 and result.retriever_s > 0
+    assert 0 < result.retriever_kept_s  # the second Retriever read the analysis the first one kept
     table = product_scale.format_table([result])
     assert "recall@10" in table and "2,000" in table
 
