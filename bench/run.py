@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.encoders.e5 import OPENMP_DEFAULTS
+
 from .load import BlockingClient, run_load
 from .questions import questions
 from .server import start_server, zanger_command
@@ -322,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = Plan(requests=args.requests, warmup=max(2, min(20, args.requests // 10)), time_limit=plan.time_limit)
     started = time.perf_counter()
     load_before = os.getloadavg()  # other work on the box skews every number: recorded beside them
-    host = machine()  # before the run: the encoder sets GOMP_SPINCOUNT when the user has not
+    host = machine()  # the user's OpenMP settings, before the defaults below
+    # An edge, as `zanger serve` is: without zanger's OpenMP defaults this process's encoder (the floor and the
+    # in-process answers) would spin a core for ~10 ms after each call, taken from the server measured next.
+    for name, value in OPENMP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     results = run(plan, args.encoder, threads_probe=not args.no_threads_probe)
     checks = targets(results)
     payload = {
