@@ -159,9 +159,10 @@ class Assistant:
 
 
 def build(act: Act, encoder, settings: Settings, progress: bool = True) -> dict:
-    """Parse the act in every language, embed every clause and write the index atomically."""
+    """Parse the act in every language, embed every clause and write the index atomically; then analyze the
+    act for lexical search and keep that beside the new version, so that no question pays for it."""
     clauses = act.all_clauses()
-    return build_index(
+    manifest = build_index(
         clauses,
         [passage_text(c, act.citation_style) for c in clauses],
         encoder,
@@ -170,4 +171,5 @@ def build(act: Act, encoder, settings: Settings, progress: bool = True) -> dict:
         progress=progress,
         ivf_min_vectors=settings.ivf_min_vectors,
     )
-
+    make_retriever(act, load_index(settings.index_dir, encoder.name, index_fingerprint(act)), encoder, settings)
+    return manifest

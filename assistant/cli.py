@@ -287,7 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = common(sub.add_parser("serve", help="start the HTTP API and web chat"))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", default=8000, help="TCP port, 1-65535 (default 8000)")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug", "trace"),
+        help="how much the server logs (default info)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs latency)")
     defaults = Settings()
     serve.add_argument("--max-header-bytes", type=int, help=f"request line + headers, larger: 431 (default {defaults.http_max_header_bytes})")

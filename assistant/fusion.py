@@ -27,21 +27,6 @@ def normalize_scores(scores: np.ndarray, method: str = "minmax") -> np.ndarray:
     raise ValueError(f"unknown normalization {method!r}")
 
 
-def fuse_scores(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], method: str = "minmax") -> np.ndarray:
-    """Weighted sum of normalized signals, each an array over the same documents."""
-    total = None
-    for name, scores in signals.items():
-        weight = weights.get(name, 0.0)
-        if weight == 0.0:
-            continue
-        part = weight * normalize_scores(scores, method)
-        total = part if total is None else total + part
-    if total is None:
-        size = len(next(iter(signals.values()))) if signals else 0
-        return np.zeros(size, dtype=np.float32)
-    return total
-
-
 def reciprocal_rank_fusion(signals: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None, k: int = 60) -> np.ndarray:
     """Weighted RRF: sum of weight / (k + rank) over signals (rank 1 = best), as in Cormack et al. 2009."""
     total = None

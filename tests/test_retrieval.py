@@ -7,7 +7,7 @@ from assistant.conversation import Turn, followup_context, is_followup
 from assistant.corpus import load_act
 from assistant.encoders import load_encoder
 from assistant.dense import DenseIndex, build_faiss
-from assistant.fusion import fuse_scores, normalize_scores, reciprocal_rank_fusion
+from assistant.fusion import normalize_scores, normalize_signals, reciprocal_rank_fusion, weighted_sum
 from assistant.lexicon import Lexicon
 from assistant.params import RetrievalParams
 from assistant.pipeline import Pipeline
@@ -44,8 +44,10 @@ def test_normalize_scores():
 
 def test_fuse_and_rrf():
     signals = {"a": np.array([1.0, 0.0, 0.5]), "b": np.array([0.0, 1.0, 0.5])}
-    assert fuse_scores(signals, {"a": 2.0, "b": 1.0}).tolist() == [2.0, 1.0, 1.5]
-    assert fuse_scores(signals, {}).tolist() == [0.0, 0.0, 0.0]
+    normalized = normalize_signals(signals, "minmax")
+    assert weighted_sum(normalized, {"a": 2.0, "b": 1.0}, 3).tolist() == [2.0, 1.0, 1.5]
+    assert weighted_sum(normalized, {}, 3).tolist() == [0.0, 0.0, 0.0]
+    assert weighted_sum(normalized, {"a": 1.0, "missing": 5.0}, 3).tolist() == [1.0, 0.0, 0.5]
     rrf = reciprocal_rank_fusion(signals, k=60)
     assert rrf[2] == pytest.approx(2 / 62) and rrf[0] == pytest.approx(1 / 61 + 1 / 63)
 
