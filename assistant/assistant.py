@@ -36,7 +36,7 @@ def make_retriever(act: Act, loaded: LoadedIndex, encoder, settings: Settings, a
     """The retriever over a loaded index, with the act's citation style, lexicon and names. The analysis of the
     clauses and the lexicon is read from the index version when it was kept there, else computed and kept."""
     where = (settings.index_dir, loaded.version) if settings.index_dir is not None and loaded.version is not None else None
-    key = analysis_key(loaded.manifest["clauses_sha256"], loaded.manifest["corpus_hash"], act.lexicon, analyzer)
+    key = analysis_key(loaded.manifest["clauses_sha256"], loaded.manifest["corpus_hash"], act.lexicon, analyzer) if where else ""
     analysis = _kept_analysis(act, where, key)
     retriever = Retriever(
         loaded.clauses,
