@@ -30,6 +30,7 @@ VERDICTS: tuple[Verdict, ...] = ("answered", "partial", "not_in_act")
 # terms or fees, so such a question is evidence (weighed by the fitted model) that it is out of scope.
 AMOUNT_WORDS = frozenset("сколько скольких размер сумма ставка қанша неше мөлшері мөлшерлемесі".split())
 FUZZY_SHARE = 0.6  # a word shares this much of its character 4-grams with a clause word: a spelling of it
+NEAR_CLAUSES = 5  # the best-ranked clauses whose words a misspelled focus word is checked against
 
 FEATURES = (
     "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_max",
@@ -55,7 +56,8 @@ def features(
     dense = signals["dense"]
     focus = query.focus
     missing_top = [t for t in focus if not _covered(t, query, top_terms, retriever, lang)]
-    missing_act = [t for t in focus if not _known(t, query, vocabulary)]
+    near = frozenset().union(*(retriever.clause_terms(int(positions[i]), lang) for i in order[:NEAR_CLAUSES]))
+    missing_act = [t for t in focus if not _known(t, query, vocabulary, near)]
     return {
         "fused_top": float(fused[order[0]]),
         "fused_margin": float(fused[order[0]]) - second,
@@ -90,9 +92,12 @@ def _covered(stem: str, query: Query, clause_terms: frozenset[str], retriever: "
     return any(_spelling_of(stem, term) for term in clause_terms)
 
 
-def _known(stem: str, query: Query, vocabulary: Mapping[str, int]) -> bool:
-    """Is the focus word the act's at all: in its vocabulary, or a lay word for one of its concepts?"""
-    return stem in vocabulary or any(stem in stems for stems in query.concepts.values())
+def _known(stem: str, query: Query, vocabulary: Mapping[str, int], near: frozenset[str]) -> bool:
+    """Is the focus word the act's at all: in its vocabulary, a lay word for one of its concepts, or a
+    misspelling of a word of the clauses ranked nearest (`near`: the act's words a typo most likely meant)?"""
+    if stem in vocabulary or any(stem in stems for stems in query.concepts.values()):
+        return True
+    return any(_spelling_of(stem, term) for term in near)
 
 
 def _spelling_of(a: str, b: str) -> bool:

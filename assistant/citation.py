@@ -27,6 +27,19 @@ PART_TOPICS = {
 }
 
 
+# A point cited by its ordinal ("первый пункт", "в третьем подпункте", "бірінші тармағында") is the point
+# cited by its number: the reader turns an ordinal next to one of these nouns into the number itself.
+ORDINALS = {
+    "ru": """первый второй третий четвертый пятый шестой седьмой восьмой девятый десятый одиннадцатый двенадцатый
+        тринадцатый четырнадцатый пятнадцатый шестнадцатый семнадцатый восемнадцатый девятнадцатый двадцатый""",
+    "kk": "бірінші екінші үшінші төртінші бесінші алтыншы жетінші сегізінші тоғызыншы оныншы",
+}
+ORDINAL_TENS = {"kk": {"он": 10, "жиырма": 20}}  # Kazakh "он бірінші" (eleventh) is "ten" + "first"
+CITATION_NOUNS = {"ru": "пункт подпункт глава приложение", "kk": "тармақ тармақша тарау қосымша"}
+# The nouns that say which level a number cites ("пункт 8", "8-тармағы"; "подпункт 3)", "3) тармақшасы").
+CITED_LEVELS = {"ru": {"point": "пункт", "subpoint": "подпункт"}, "kk": {"point": "тармақ", "subpoint": "тармақша"}}
+
+
 @dataclass(frozen=True)
 class CitationStyle:
     """How one act names its documents (genitive) and the lists of a point, per language."""

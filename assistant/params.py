@@ -25,6 +25,7 @@ class RetrievalParams:
     followup_weight: float = 0.6  # weight of the earlier turn's ranking in a follow-up's fused score
     followup_decay: float = 0.5  # each turn further back counts this much less
     settle_granularity: bool = True  # pick point / list / subpoint of the top point by the question's scope
+    look_up_citations: bool = True  # the clauses a question cites by number ("пункт 8") come first
     abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over abstention.FEATURES
     abstain_bias: float = 0.0
     abstain_threshold: float = 0.0  # P(answerable) below this: not answered directly

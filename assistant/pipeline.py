@@ -1,7 +1,7 @@
 """One question's path, the same for the service and the evaluation:
 
 read -> evidence (encoder, BM25, FAISS) -> candidates -> signals -> fuse (with the earlier turns)
--> granularity -> answerability features -> verdict.
+-> cited points first -> granularity -> answerability features -> verdict.
 
 `prepare` does the expensive part once; `decide` is pure arithmetic over it, so the evaluation
 can fit parameters by calling `decide` many times on the same prepared questions.
@@ -27,7 +27,7 @@ class Prepared:
     """A question read and scored: what every decision about it starts from."""
 
     query: Query
-    scope: Query  # what answerability reads: the question, with the earlier turns it leans on
+    scope: Query  # what answerability reads: the question, with the earlier turns in its language it leans on
     context: tuple[Query, ...]  # earlier turns it leans on, most recent first
     positions: np.ndarray  # candidate clause positions
     signals: dict[str, np.ndarray]  # over `positions`
@@ -60,7 +60,10 @@ class Pipeline:
         retriever = self.retriever
         query = retriever.read(text, lang)
         earlier_queries = tuple(retriever.read(t, l) for t, l in context)
-        scope = retriever.read(" ".join([text, *(t for t, _ in context)]), lang) if context else query
+        # Answerability reads the earlier turns asked in the same language: another language's words, read by
+        # this language's analyzer, would look like words the act never uses. (Their evidence still counts.)
+        same = [t for t, l in context if l == lang]
+        scope = retriever.read(" ".join([text, *same]), lang) if same else query
         evidence = [retriever.evidence(q) for q in (query, *earlier_queries)]
         positions = retriever.candidates_of(evidence)
         signals = [retriever.signals(item, positions) for item in evidence]
@@ -90,8 +93,12 @@ class Pipeline:
         params = params or self.params
         retriever = self.retriever
         fused = self.fuse(prepared, params)
-        order = np.argsort(-fused, kind="stable")
-        if params.settle_granularity:
+        # A question that cites a point by number ("пункт 1 приказа", "8-тармағының 3) тармақшасы") is looked up:
+        # the cited clauses come first, in the fused order, as a lawyer's citation is an address, not a hint.
+        cited = retriever.cited(prepared.query, prepared.positions) if params.look_up_citations else None
+        order = np.lexsort((-fused, -cited)) if cited is not None and cited.any() else np.argsort(-fused, kind="stable")
+        subpoint_cited = cited is not None and any(level == "subpoint" for level, _ in prepared.query.cited)
+        if params.settle_granularity and not subpoint_cited:
             order = retriever.settle_granularity(order, fused, prepared.positions, prepared.query)
         if prepared.query.ambiguity is not None:
             order = self._show_each_sense(order, prepared.positions, prepared.query.ambiguity)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .citation import CITATION_NOUNS, CITED_LEVELS, ORDINAL_TENS, ORDINALS
 from .lexicon import Ambiguity, Lexicon
 from .normalization import tokenize
 from .stemming import Analyzer
@@ -29,6 +30,29 @@ class Query:
     all_terms: tuple[str, ...] = field(default=())  # every stem in `lang`, naming words included
     ambiguity: Ambiguity | None = None  # a word the act uses for two notions the other language tells apart
     words: frozenset[str] = frozenset()  # the question's normalized words, stopwords included
+    cited: tuple[tuple[str, int], ...] = ()  # numbers the question cites: ("point", 8), ("subpoint", 3)
+
+
+# Words that ask rather than say what is asked about: modal and auxiliary verbs ("может ли", "нужно",
+# "ала ма", "керек", "тиіс"), the light verbs of "what does it do" ("делать", "жасау", "істеу", "ету"), and
+# the courtesies and hedges of a lay question ("подскажите", "вообще", "шамамен"). They are searched like
+# any word, but they are not a question's focus: "может ли прокуратура вызвать меня" asks about being
+# summoned, and the clause that answers it says "вправе вызывать", not "может".
+ASKING_WORDS = {
+    "ru": """
+        может могут мог могла могло могли можно нельзя мочь нужно нужен нужна нужны надо необходимо
+        должен должна должно должны следует стоит придется
+        делать делает делают сделать занимается занимаются заниматься бывает бывают происходит
+        подскажите скажите расскажите объясните пожалуйста хочу хотел хотела узнать знать
+        вообще просто примерно конкретно обычно вот ну
+    """,
+    "kk": """
+        ала алады алады ма алмайды алу бола болады болмайды болу болса керек қажет тиіс тиісті мүмкін
+        жасайды жасау жасай істейді істеу істей етеді ету айналысады айналысу
+        айтыңызшы айтып түсіндіріп беріңізші өтінемін білгім келеді қызық
+        нақты әдетте шамамен
+    """,
+}
 
 
 @dataclass(frozen=True)
@@ -45,10 +69,16 @@ class Reader:
 
     def __init__(self, analyzer: Analyzer, lexicon: Lexicon, vocabulary: ActVocabulary, langs: tuple[str, ...]):
         self.analyzer, self.lexicon, self.vocabulary, self.langs = analyzer, lexicon, vocabulary, langs
+        self._asking = {lang: frozenset(analyzer(ASKING_WORDS.get(lang, ""), lang)) for lang in langs}
+        self._ordinals = {lang: {stem: n for n, stem in enumerate(analyzer(ORDINALS.get(lang, ""), lang), 1)} for lang in langs}
+        self._citation_nouns = {lang: frozenset(analyzer(CITATION_NOUNS.get(lang, ""), lang)) for lang in langs}
+        self._cited_levels = {
+            lang: {stem: level for level, noun in CITED_LEVELS.get(lang, {}).items() for stem in analyzer(noun, lang)} for lang in langs
+        }
 
     def read(self, text: str, lang: str) -> Query:
         """Example: read("Кто подписал приказ?", "ru").document -> "order"; its terms keep "подписа", drop "приказ"."""
-        tokens = tokenize(text)
+        tokens, cited = self._citations(tokenize(text), lang)
         stems = {other: [self.analyzer.terms([t], other) for t in tokens] for other in self.langs}
         own = [s[0] if s else None for s in stems[lang]]
         all_terms = tuple(s for s in own if s)
@@ -70,9 +100,41 @@ class Reader:
             other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
         }
         # The act is written in Cyrillic: a Latin word (markup, a pasted tag) cannot be a focus it covers.
-        focus = tuple(dict.fromkeys(s for s in terms[lang] if s not in general and not s.isdigit() and _cyrillic(s)))
+        asking = self._asking.get(lang, frozenset())
+        focus = tuple(dict.fromkeys(
+            s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
+        ))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
-        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens))
+        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited)
+
+    def _citations(self, tokens: list[str], lang: str) -> tuple[list[str], tuple[tuple[str, int], ...]]:
+        """The tokens with cited ordinals as numbers, and the numbers the question cites, each with the level the
+        citation noun beside it names. A number follows its noun in Russian ("пункт 8") and precedes it in Kazakh
+        ("8-тармағы"); an ordinal precedes it in both ("первый пункт", "бірінші тармақ"): that side is looked at first.
+
+        Example: "в третьем подпункте пункта 8" -> tokens [..., "3", "подпункте", "пункта", "8"],
+        cited (("subpoint", 3), ("point", 8)); "он бірінші тармағы" -> ["11", "тармағы"], (("point", 11),).
+        """
+        ordinals, nouns = self._ordinals.get(lang, {}), self._citation_nouns.get(lang, frozenset())
+        levels, tens = self._cited_levels.get(lang, {}), ORDINAL_TENS.get(lang, {})
+        stems = [next(iter(self.analyzer.terms([t], lang)), None) for t in tokens]
+        out: list[str | None] = list(tokens)
+        cited = []
+        for i, token in enumerate(tokens):
+            if token.isdigit() and len(token) <= 3:
+                number, sides = int(token), ((-1, 1) if lang == "ru" else (1, -1))
+            elif stems[i] in ordinals and any(stems[j] in nouns for j in (i - 1, i + 1) if 0 <= j < len(tokens)):
+                number, sides = ordinals[stems[i]], (1, -1)
+                if number < 10 and i and tokens[i - 1] in tens:
+                    number, out[i - 1] = tens[tokens[i - 1]] + number, None
+                out[i] = str(number)
+            else:
+                continue
+            beside = (i + side for side in sides)
+            level = next((levels[stems[j]] for j in beside if 0 <= j < len(tokens) and stems[j] in levels), None)
+            if level:
+                cited.append((level, number))
+        return [t for t in out if t is not None], tuple(dict.fromkeys(cited))
 
     def _document(self, stems: tuple[str, ...], lang: str) -> str | None:
         """The document a question names: the order wins, since its own title names the Regulation."""

@@ -194,6 +194,8 @@ class Retriever:
         self.lexical, self.chars, self.headings = (fields[name] for name in LEXICAL_FIELDS)
         self.levels = np.array([c.level for c in first])
         self.documents = np.array([c.document for c in first])
+        self.points = np.array([c.point for c in first], dtype=np.int32)
+        self.subpoints = np.array([-1 if c.subpoint is None else c.subpoint for c in first], dtype=np.int32)
         self._family: dict[str, list[int]] = defaultdict(list)  # point id -> positions of the point, its lists and subpoints
         for i, c in enumerate(first):
             self._family[c.point_id].append(i)
@@ -317,6 +319,19 @@ class Retriever:
         named = evidence.query.document
         signals["document"] = (self.documents[positions] == named).astype(np.float32) if named else np.zeros(len(positions), np.float32)
         return signals
+
+    def cited(self, query: Query, positions: np.ndarray) -> np.ndarray:
+        """How well each clause's number fits the numbers the question cites: 1 for the cited point (with all
+        its lists and subpoints), 1 more for its cited subpoint; a subpoint cited alone counts in every point."""
+        score = np.zeros(len(positions), dtype=np.float32)
+        points = {n for level, n in query.cited if level == "point"}
+        subpoints = {n for level, n in query.cited if level == "subpoint"}
+        in_point = np.isin(self.points[positions], list(points)) if points else np.ones(len(positions), dtype=bool)
+        if points:
+            score += in_point
+        if subpoints:
+            score += in_point & np.isin(self.subpoints[positions], list(subpoints))
+        return score
 
     # --- ranking -------------------------------------------------------------------------------
 

@@ -189,3 +189,55 @@ def test_fitted_parameters_ship_with_the_package():
     assert set(params.weights) <= set(SIGNALS) and params.weights.get("lexical") == 1.0
     assert set(params.abstain_coef) == set(FEATURES)
     assert 0.0 < params.refuse_threshold <= params.abstain_threshold < 1.0
+
+
+@pytest.mark.parametrize(
+    "text, lang, cited",
+    [
+        ("Что постановляет первый пункт приказа № 127?", "ru", (("point", 1),)),  # the order's number is not a point
+        ("подпункт 3) пункта 8 Положения", "ru", (("subpoint", 3), ("point", 8))),
+        ("в третьем подпункте восьмого пункта", "ru", (("subpoint", 3), ("point", 8))),
+        ("Ереженің 8-тармағының 3) тармақшасы", "kk", (("point", 8), ("subpoint", 3))),
+        ("№ 127 бұйрықтың бірінші тармағында не бекітілген?", "kk", (("point", 1),)),
+        ("Ереженің он бірінші тармағы", "kk", (("point", 11),)),
+        ("приказ от 3 ноября 2017 года № 127", "ru", ()),  # numbers beside no citation noun cite nothing
+        ("права третьих лиц", "ru", ()),  # an ordinal beside no citation noun stays a word
+    ],
+)
+def test_the_reader_finds_the_numbers_a_question_cites(retriever, text, lang, cited):
+    assert retriever.read(text, lang).cited == cited
+
+
+def test_a_cited_point_is_looked_up(retriever):
+    """"пункт 1 приказа" is an address: the cited clauses come first whatever else the words match."""
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0}, normalization="minmax"))
+    assert pipeline.run("Что постановляет первый пункт приказа?", "ru").ids[0] == "order.p1"
+    assert pipeline.run("Бұйрықтың бірінші тармағы", "kk").ids[0] == "order.p1"
+    assert pipeline.run("подпункт 3) пункта 8 Положения: обязанности", "ru").ids[0] == "regulation.p8.l2.s3"
+    # a point the act does not have changes nothing
+    assert pipeline.run("пункт 99 о назначении экспертиз", "ru").ids == pipeline.run("о назначении экспертиз", "ru").ids
+
+
+def test_words_that_ask_are_not_the_focus(retriever):
+    """Modal and light verbs and courtesies ask; what a clause must contain is the rest."""
+    assert retriever.read("Подскажите, может ли прокуратура вызвать меня для объяснений?", "ru").focus == ("вызва", "объяснен")
+    assert retriever.read("Прокуратура мені түсініктеме беруге шақыра ала ма?", "kk").focus == ("тусиниктеме", "бер", "шакыра")
+    # the words themselves are still searched
+    assert "может" in retriever.read("может ли прокуратура вызвать меня", "ru").terms["ru"]
+
+
+def test_a_misspelled_focus_word_is_still_the_acts(retriever):
+    """A typo of a word of the nearest clauses is the act's word; a word the act never uses is not."""
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0, "chars": 1.0}, normalization="minmax"))
+    assert pipeline.run("кто назначяет прокурора района", "ru").features["focus_missing_act"] == 0.0
+    assert pipeline.run("кто платит зарплату заместителям прокурора", "ru").features["focus_missing_act"] > 0.0
+
+
+def test_a_followup_in_the_other_language_is_judged_on_its_own_words(retriever):
+    """A Kazakh follow-up to a Russian question: the Russian words, read as Kazakh, are no focus of it."""
+    pipeline = Pipeline(retriever, RetrievalParams())
+    prepared = pipeline.prepare("Ал оны кім тағайындайды?", "kk", [("Кто возглавляет прокуратуру района?", "ru")])
+    assert prepared.scope.focus == ("тагайында",)
+    assert len(prepared.earlier) == 1  # the earlier turn's evidence still counts
+    same = pipeline.prepare("Ал оны кім тағайындайды?", "kk", [("Аудан прокуратурасын кім басқарады?", "kk")])
+    assert same.scope.focus == ("тагайында", "баскар")

@@ -175,6 +175,7 @@ def _ablations(pipeline, params, head_set, head_prepared, runs, headline, dev, d
         "− document prior": replace(params, weights={**w, "document": 0.0}),
         "− level priors": replace(params, level_prior={}),
         "− follow-up context": replace(params, followup_weight=0.0),
+        "− citation lookup (cited points first)": replace(params, look_up_citations=False),
     }
     rows = [("Full", *summary(runs[(headline, "Full")], head_set))]
     for name, variant in variants.items():
