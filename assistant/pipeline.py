@@ -96,9 +96,10 @@ class Pipeline:
         # A question that cites a point by number ("пункт 1 приказа", "8-тармағының 3) тармақшасы") is looked up:
         # the cited clauses come first, in the fused order, as a lawyer's citation is an address, not a hint.
         cited = retriever.cited(prepared.query, prepared.positions) if params.look_up_citations else None
-        order = np.lexsort((-fused, -cited)) if cited is not None and cited.any() else np.argsort(-fused, kind="stable")
-        subpoint_cited = cited is not None and any(level == "subpoint" for level, _ in prepared.query.cited)
-        if params.settle_granularity and not subpoint_cited:
+        looked_up = cited is not None and bool(cited.any())
+        order = np.lexsort((-fused, -cited)) if looked_up else np.argsort(-fused, kind="stable")
+        subpoint_found = looked_up and any(level == "subpoint" for level, _ in prepared.query.cited)
+        if params.settle_granularity and not subpoint_found:
             order = retriever.settle_granularity(order, fused, prepared.positions, prepared.query)
         if prepared.query.ambiguity is not None:
             order = self._show_each_sense(order, prepared.positions, prepared.query.ambiguity)

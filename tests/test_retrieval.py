@@ -216,6 +216,12 @@ def test_a_cited_point_is_looked_up(retriever):
     assert pipeline.run("подпункт 3) пункта 8 Положения: обязанности", "ru").ids[0] == "regulation.p8.l2.s3"
     # a point the act does not have changes nothing
     assert pipeline.run("пункт 99 о назначении экспертиз", "ru").ids == pipeline.run("о назначении экспертиз", "ru").ids
+    # ... nor a subpoint it does not have: the question's scope still settles point, list or subpoint
+    weights = {"lexical": 1.0, "heading": 1.0}
+    looked = Pipeline(retriever, RetrievalParams(weights=weights, normalization="minmax"))
+    unlooked = Pipeline(retriever, RetrievalParams(weights=weights, normalization="minmax", look_up_citations=False))
+    assert looked.run("права прокуратуры района, подпункт 99)", "ru").ids[0] == "regulation.p8.l1"
+    assert looked.run("права прокуратуры района, подпункт 99)", "ru").ids == unlooked.run("права прокуратуры района, подпункт 99)", "ru").ids
 
 
 def test_words_that_ask_are_not_the_focus(retriever):
