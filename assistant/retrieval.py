@@ -35,6 +35,16 @@ LEXICAL_FIELDS = ("lexical", "chars", "headings")  # BM25 indexes per language: 
 SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
 TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
+# A list's residual subpoint ("3) осуществляет иные полномочия ...", "өзге де функцияларды жүзеге асырады") says
+# what the whole list enumerates: the word after its marker is the list's own name for its items.
+RESIDUAL_MARKERS = {"ru": frozenset("иные иных иной иное другие других".split()), "kk": frozenset("өзге басқа".split())}
+PARTICLES = frozenset("де да те та".split())  # "өзге де": the particle between the marker and the name
+# A question that asks about "other" items ("могут ли возложить дополнительные функции") asks for the residual subpoint.
+ASKS_OTHER = {
+    "ru": frozenset("""иной иная иное иные иных иным иными другой другая другое другие других другим другими
+        дополнительный дополнительная дополнительное дополнительные дополнительных дополнительно прочие прочих""".split()),
+    "kk": frozenset("өзге басқа қосымша".split()),
+}
 
 
 def matching_text(clause: Clause) -> str:
@@ -200,6 +210,7 @@ class Retriever:
         for i, c in enumerate(first):
             self._family[c.point_id].append(i)
         self.reader = Reader(analyzer, lexicon, self._vocabulary(naming), self.langs)
+        self._residuals, self._item_names = self._residual_names()
         self.cache = EmbeddingCache(cache_size)
         self._term_cache: dict[tuple[int, str, bool], frozenset[str]] = {}
 
@@ -230,6 +241,34 @@ class Retriever:
             for lang in self.langs
         }
         return ActVocabulary(naming=naming_stems, documents=documents, general=general)
+
+    def _residual_names(self) -> tuple[frozenset[int], dict[tuple[int, str], frozenset[str]]]:
+        """The positions of residual subpoints, and (position of a list or of a point without lists, lang) -> the stem
+        its residual subpoint names its items by.
+
+        Example: regulation.p13 (ru) -> {"полномоч"}: its last subpoint "осуществляет иные полномочия ...".
+        """
+        names: dict[tuple[int, str], frozenset[str]] = {}
+        residuals: set[int] = set()
+        position = self._position
+        for lang, clauses in self.by_lang.items():
+            markers = RESIDUAL_MARKERS.get(lang, frozenset())
+            scope_of = {(c.point_id, c.list): i for i, c in enumerate(clauses) if c.level == "list"}
+            scope_of.update({(c.point_id, None): i for i, c in enumerate(clauses) if c.level == "point"})
+            last: dict[tuple[str, int | None], Clause] = {}
+            for c in clauses:
+                if c.subpoint is not None:
+                    last[(c.point_id, c.list)] = c
+            for key, c in last.items():
+                words = tokenize(c.text)
+                at = next((i for i, w in enumerate(words) if w in markers), None)
+                name = next((w for w in words[at + 1 :] if w not in PARTICLES), None) if at is not None else None
+                stems = self.analyzer.terms([name], lang) if name else ()
+                scope = scope_of.get(key, scope_of.get((c.point_id, None)))
+                if stems and scope is not None:
+                    names[(scope, lang)] = frozenset(stems)
+                    residuals.add(position[c.id])
+        return frozenset(residuals), names
 
     # --- clauses -------------------------------------------------------------------------------
 
@@ -335,6 +374,10 @@ class Retriever:
 
     # --- ranking -------------------------------------------------------------------------------
 
+    def _named(self, position: int, lang: str) -> frozenset[str]:
+        """What names a point or list: its heading's stems and the name its residual subpoint gives its items."""
+        return self.heading_terms(position, lang) | self._item_names.get((position, lang), frozenset())
+
     def level_prior(self, positions: np.ndarray, params: RetrievalParams) -> np.ndarray:
         return np.array([params.level_prior.get(level, 0.0) for level in self.levels[positions]], dtype=np.float32)
 
@@ -344,7 +387,10 @@ class Retriever:
         Within the point that won, the best subpoint is shown first only when it matches words of
         the question that its point's (or list's) heading does not: "права прокуратуры" names the
         list of rights, "может ли прокуратура назначать экспертизы" one right. Otherwise the list
-        whose heading holds all the matched words, or else the whole point, comes first.
+        whose heading holds all the matched words, or else the whole point, comes first. A list is
+        also named by what its residual subpoint calls its items: "полномочия прокурора района" asks
+        for point 13, whose last subpoint is "осуществляет иные полномочия", not for that subpoint;
+        "может ли он осуществлять другие полномочия" asks for that subpoint.
         `order` indexes `positions`; so does the result.
         """
         lang = query.lang
@@ -359,11 +405,12 @@ class Retriever:
         best_sub = max(subpoints, key=lambda p: fused[index_of[p]])
         best = self.by_lang[lang][best_sub]
         scope = next((p for p in family if self.levels[p] == "list" and self.by_lang[lang][p].list == best.list), point)
-        scope_heading = self.heading_terms(scope, lang)
-        if (terms & self.clause_terms(best_sub, lang)) - scope_heading:
+        scope_heading = self._named(scope, lang)
+        asks_other = best_sub in self._residuals and bool(query.words & ASKS_OTHER.get(lang, frozenset()))
+        if asks_other or (terms & self.clause_terms(best_sub, lang)) - scope_heading:
             chosen = best_sub
         else:
-            matched_scope = terms & (self.clause_terms(point, lang) | self.heading_terms(point, lang))
+            matched_scope = terms & (self.clause_terms(point, lang) | self._named(point, lang))
             chosen = scope if matched_scope <= scope_heading else point
         if chosen == top:
             return order

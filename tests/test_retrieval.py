@@ -123,6 +123,18 @@ def test_granularity_follows_the_question_scope(retriever):
     assert pipeline.run("назначать экспертизы", "ru").ids[0] == "regulation.p8.l1.s5"
 
 
+def test_a_residual_subpoint_names_its_list(retriever):
+    """"3) осуществляет иные полномочия": the powers of point 13 are the whole point, "other powers" that subpoint."""
+    assert retriever._item_names[(retriever._position["regulation.p13"], "ru")] == {"полномоч"}
+    assert retriever._item_names[(retriever._position["regulation.p8.l1"], "ru")] == {"прав"}
+    assert retriever._position["regulation.p8.l2.s8"] in retriever._residuals
+    assert retriever._position["regulation.p8.l2.s7"] not in retriever._residuals
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0, "heading": 1.0}, normalization="minmax"))
+    assert pipeline.run("полномочия прокурора района", "ru").ids[0] == "regulation.p13"
+    assert pipeline.run("аудан прокурорының орынбасары функциялары", "kk").ids[0] == "regulation.p14"
+    assert pipeline.run("может ли прокурор района осуществлять другие полномочия", "ru").ids[0] == "regulation.p13.s3"
+
+
 def test_retriever_refuses_misaligned_languages():
     clauses = ACT.clauses("ru") + ACT.clauses("kk")[:-1]
     with pytest.raises(ValueError, match="vectors|same ids"):
