@@ -117,11 +117,14 @@ def probability(row: Mapping[str, float], coef: Mapping[str, float], bias: float
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def verdict(p: float, params: "RetrievalParams") -> Verdict:
-    """answered (P >= abstain_threshold), partial (the act does not answer directly), or not_in_act."""
-    if p >= params.abstain_threshold:
+def verdict(p: float, params: "RetrievalParams", lang: str) -> Verdict:
+    """answered (P >= the language's abstain_threshold), partial (the act does not answer directly), or not_in_act.
+    A language without fitted thresholds gets the strictest of the others'."""
+    answer = params.abstain_threshold.get(lang, max(params.abstain_threshold.values(), default=0.0))
+    refuse = params.refuse_threshold.get(lang, max(params.refuse_threshold.values(), default=0.0))
+    if p >= answer:
         return "answered"
-    return "not_in_act" if p < params.refuse_threshold else "partial"
+    return "not_in_act" if p < refuse else "partial"
 
 
 def fit(

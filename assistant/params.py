@@ -28,8 +28,9 @@ class RetrievalParams:
     look_up_citations: bool = True  # the clauses a question cites by number ("пункт 8") come first
     abstain_coef: dict[str, float] = field(default_factory=dict)  # logistic model over abstention.FEATURES
     abstain_bias: float = 0.0
-    abstain_threshold: float = 0.0  # P(answerable) below this: not answered directly
-    refuse_threshold: float = 0.0  # P(answerable) below this: not in the act at all
+    # Per language, so each language keeps the refusal budget (the model's probabilities run unequally in the two):
+    abstain_threshold: dict[str, float] = field(default_factory=dict)  # P(answerable) below this: not answered directly
+    refuse_threshold: dict[str, float] = field(default_factory=dict)  # P(answerable) below this: not in the act at all
 
     @classmethod
     def load(cls, path: Path) -> "RetrievalParams":

@@ -119,7 +119,7 @@ class Pipeline:
             positions=positions,
             features=row,
             probability=p,
-            verdict=abstention.verdict(p, params),
+            verdict=abstention.verdict(p, params, prepared.query.lang),
             ambiguity=prepared.query.ambiguity,
         )
 

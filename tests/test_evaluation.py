@@ -76,9 +76,11 @@ def test_logistic_fit_separates_and_thresholds_respect_the_budget():
     answerable = [x for x, y in zip(p, labels) if y]
     assert sum(x < answer for x in answerable) <= 0.05 * len(answerable)
     assert sum(x < refuse for x in answerable) <= 0.01 * len(answerable) and refuse <= answer
-    params = RetrievalParams(abstain_threshold=answer, refuse_threshold=refuse)
-    assert abstention.verdict(1.0, params) == "answered" and abstention.verdict(0.0, params) == "not_in_act"
-    assert abstention.verdict((answer + refuse) / 2, params) in ("partial", "answered")
+    params = RetrievalParams(abstain_threshold={"ru": answer, "kk": 0.99}, refuse_threshold={"ru": refuse, "kk": 0.5})
+    assert abstention.verdict(1.0, params, "ru") == "answered" and abstention.verdict(0.0, params, "ru") == "not_in_act"
+    assert abstention.verdict((answer + refuse) / 2, params, "ru") in ("partial", "answered")
+    # each language is judged by its own thresholds; one without any, by the strictest
+    assert abstention.verdict(0.9, params, "kk") == "partial" and abstention.verdict(0.9, params, "en") == "partial"
 
 
 def test_params_file_is_required_and_checked(tmp_path):

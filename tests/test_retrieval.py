@@ -200,7 +200,8 @@ def test_fitted_parameters_ship_with_the_package():
     params = RetrievalParams.load(PARAMS_FILE)
     assert set(params.weights) <= set(SIGNALS) and params.weights.get("lexical") == 1.0
     assert set(params.abstain_coef) == set(FEATURES)
-    assert 0.0 < params.refuse_threshold <= params.abstain_threshold < 1.0
+    assert set(params.abstain_threshold) == set(params.refuse_threshold) == {"ru", "kk"}
+    assert all(0.0 < params.refuse_threshold[lang] <= params.abstain_threshold[lang] < 1.0 for lang in ("ru", "kk"))
 
 
 @pytest.mark.parametrize(

@@ -85,14 +85,30 @@ def fit_fusion(
 
 def fit_abstention(
     run: SystemRun, questions: Sequence[Question], qrels: Qrels, params: RetrievalParams, budget: FitBudget,
-    names: Sequence[str] = abstention.FEATURES,
+    names: Sequence[str] = abstention.FEATURES, seed: int = 0,
 ) -> RetrievalParams:
-    """The logistic model on the run's features `names` and its two thresholds, within the refusal budget."""
+    """The logistic model on the run's features `names`, and each language's two thresholds within the refusal
+    budget: the targets hold per language, and one pair of thresholds would let one language take the refusals."""
     rows = [run.features[q.id] for q in questions]
     labels = [1 if qrels.get(q.id) else 0 for q in questions]
     coef, bias = abstention.fit(rows, labels, names)
-    probabilities = [abstention.probability(r, coef, bias) for r in rows]
-    answer, refuse = abstention.thresholds(probabilities, labels, budget.max_false_refusals, budget.max_false_rejections)
+    # The thresholds are set on out-of-fold probabilities: a model judging the questions it was fitted on is surer
+    # of them than it will be of new ones, and thresholds set on those would refuse more new answerable questions.
+    probabilities = [0.0] * len(rows)
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    for fold in range(budget.folds):
+        held = [i for j, i in enumerate(order) if j % budget.folds == fold]
+        kept = [i for j, i in enumerate(order) if j % budget.folds != fold]
+        fold_coef, fold_bias = abstention.fit([rows[i] for i in kept], [labels[i] for i in kept], names)
+        for i in held:
+            probabilities[i] = abstention.probability(rows[i], fold_coef, fold_bias)
+    answer, refuse = {}, {}
+    for lang in sorted({q.lang for q in questions}):
+        mine = [i for i, q in enumerate(questions) if q.lang == lang]
+        answer[lang], refuse[lang] = abstention.thresholds(
+            [probabilities[i] for i in mine], [labels[i] for i in mine], budget.max_false_refusals, budget.max_false_rejections
+        )
     return replace(params, abstain_coef=coef, abstain_bias=bias, abstain_threshold=answer, refuse_threshold=refuse)
 
 

@@ -95,11 +95,14 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
     params = results["params"]
     lines += [
         "",
-        f"Verdicts: *answered* when P(answerable) ≥ {params['abstain_threshold']:.3f}, *not in the act* below "
-        f"{params['refuse_threshold']:.3f}, *partial* (\"the act does not answer this directly; the closest clauses are…\") "
-        f"between. Logistic model (scikit-learn) over {', '.join(FEATURES)}; thresholds fitted so that at most "
-        f"{budget.max_false_refusals:.0%} of answerable development questions are not answered directly and at most "
-        f"{budget.max_false_rejections:.0%} are called not in the act.",
+        "Verdicts: *answered* when P(answerable) ≥ "
+        + ", ".join(f"{t:.3f} ({lang})" for lang, t in sorted(params["abstain_threshold"].items()))
+        + ", *not in the act* below "
+        + ", ".join(f"{t:.3f} ({lang})" for lang, t in sorted(params["refuse_threshold"].items()))
+        + f", *partial* (\"the act does not answer this directly; the closest clauses are…\") between. Logistic model "
+        f"(scikit-learn) over {', '.join(FEATURES)}; thresholds fitted per language so that at most "
+        f"{budget.max_false_refusals:.0%} of each language's answerable development questions are not answered directly "
+        f"and at most {budget.max_false_rejections:.0%} are called not in the act.",
     ]
     folded = results.get("folded")
     if folded:
