@@ -102,7 +102,7 @@ class Pipeline:
         if params.settle_granularity and not subpoint_found:
             order = retriever.settle_granularity(order, fused, prepared.positions, prepared.query)
         if prepared.query.ambiguity is not None:
-            order = self._show_each_sense(order, prepared.positions, prepared.query.ambiguity)
+            order = self._show_each_sense(order, prepared.positions, prepared.query)
         return fused, order
 
     def decide(self, prepared: Prepared, params: RetrievalParams | None = None) -> Decision:
@@ -126,20 +126,31 @@ class Pipeline:
     def run(self, text: str, lang: str, context: Sequence[tuple[str, str]] = ()) -> Decision:
         return self.decide(self.prepare(text, lang, context))
 
-    def _show_each_sense(self, order: np.ndarray, positions: np.ndarray, ambiguity: Ambiguity) -> np.ndarray:
-        """Bring forward the best clause of each notion an ambiguous word names, the winner's first.
+    def _show_each_sense(self, order: np.ndarray, positions: np.ndarray, query: Query) -> np.ndarray:
+        """Bring forward the best clause of each notion an ambiguous word names, the best ranked first.
 
         A clause is about a notion when its heading (citation, lead-in, list name) in some language holds
-        that notion's own terms: Kazakh "міндеттері" is one word, the Russian headings say "задачи" and
-        "обязанности".
+        a term of that notion the others do not have: Kazakh "міндеттері" is one word for all of them, the
+        Russian headings say "задачи" and "обязанности" ("основные" heads both tasks and functions).
         """
-        retriever, lexicon = self.retriever, self.retriever.reader.lexicon
+        retriever, lexicon, ambiguity = self.retriever, self.retriever.reader.lexicon, query.ambiguity
+        own = {
+            (concept, lang): lexicon.terms([concept], lang) - lexicon.terms([c for c in ambiguity.concepts if c != concept], lang)
+            for concept in ambiguity.concepts for lang in retriever.langs
+        }
+        def about(position: int, concept: str) -> bool:  # a subpoint is about what its list or point is about
+            within = [position] if retriever.levels[position] != "subpoint" else [position, retriever.scope_of(position)]
+            return any(own[(concept, lang)] & retriever.heading_terms(p, lang) for p in within for lang in retriever.langs)
+
+        index_of = {int(p): i for i, p in enumerate(positions)}
         firsts: list[int] = []
         for concept in ambiguity.concepts:
             for i in order:
                 position = int(positions[i])
-                said = (lexicon.terms([concept], lang) & retriever.heading_terms(position, lang) for lang in retriever.langs)
-                if any(said):
+                if about(position, concept):
+                    # a subpoint stands for its list when the question names only the list's notion
+                    if retriever.levels[position] == "subpoint" and not retriever.asks_for(position, query):
+                        i = index_of.get(retriever.scope_of(position), i)
                     if i not in firsts:
                         firsts.append(int(i))
                     break
@@ -147,4 +158,13 @@ class Pipeline:
             return order
         rank = {int(i): r for r, i in enumerate(order)}
         firsts.sort(key=rank.__getitem__)
+        # The clause that won stays first when it, or its point, is about one of the notions, or when the question
+        # asks about more than the notion; a question that names nothing but the notion ("аудан прокуратурасының
+        # міндеттері") gets the notions' clauses first.
+        winner = int(positions[order[0]])
+        point = next((p for p in retriever.family(winner) if retriever.levels[p] == "point"), winner)
+        if int(order[0]) not in firsts and (
+            set(query.focus) - {ambiguity.stem} or any(about(p, c) for p in (winner, point) for c in ambiguity.concepts)
+        ):
+            firsts.insert(0, int(order[0]))
         return np.concatenate((np.array(firsts, dtype=order.dtype), order[~np.isin(order, firsts)]))

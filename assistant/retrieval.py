@@ -374,6 +374,21 @@ class Retriever:
 
     # --- ranking -------------------------------------------------------------------------------
 
+    def scope_of(self, subpoint: int) -> int:
+        """The position of the list that holds a subpoint, or of its point when the point has one list."""
+        clause = self.by_lang[self.langs[0]][subpoint]
+        family = self.family(subpoint)
+        point = next(p for p in family if self.levels[p] == "point")
+        return next((p for p in family if self.levels[p] == "list" and self.by_lang[self.langs[0]][p].list == clause.list), point)
+
+    def asks_for(self, subpoint: int, query: Query) -> bool:
+        """Does the question ask for this subpoint rather than its list: does it match words of the subpoint that
+        the list's names do not hold, or ask for "other" items of a residual subpoint?"""
+        lang = query.lang
+        if subpoint in self._residuals and query.words & ASKS_OTHER.get(lang, frozenset()):
+            return True
+        return bool((set(query.terms[lang]) & self.clause_terms(subpoint, lang)) - self._named(self.scope_of(subpoint), lang))
+
     def _named(self, position: int, lang: str) -> frozenset[str]:
         """What names a point or list: its heading's stems and the name its residual subpoint gives its items."""
         return self.heading_terms(position, lang) | self._item_names.get((position, lang), frozenset())
@@ -403,15 +418,12 @@ class Retriever:
             return order
         terms = set(query.terms[lang])
         best_sub = max(subpoints, key=lambda p: fused[index_of[p]])
-        best = self.by_lang[lang][best_sub]
-        scope = next((p for p in family if self.levels[p] == "list" and self.by_lang[lang][p].list == best.list), point)
-        scope_heading = self._named(scope, lang)
-        asks_other = best_sub in self._residuals and bool(query.words & ASKS_OTHER.get(lang, frozenset()))
-        if asks_other or (terms & self.clause_terms(best_sub, lang)) - scope_heading:
+        scope = self.scope_of(best_sub)
+        if self.asks_for(best_sub, query):
             chosen = best_sub
         else:
             matched_scope = terms & (self.clause_terms(point, lang) | self._named(point, lang))
-            chosen = scope if matched_scope <= scope_heading else point
+            chosen = scope if matched_scope <= self._named(scope, lang) else point
         if chosen == top:
             return order
         chosen_index = index_of[chosen]

@@ -135,6 +135,16 @@ def test_a_residual_subpoint_names_its_list(retriever):
     assert pipeline.run("может ли прокурор района осуществлять другие полномочия", "ru").ids[0] == "regulation.p13.s3"
 
 
+def test_each_sense_of_an_ambiguous_word_is_shown_by_the_clause_about_it(retriever):
+    """Kazakh "міндеттері" names the tasks (point 6), the duties (point 8, second list) and, in point 7, the
+    functions; a clause is about a notion by the words only that notion has ("задачи", not "основные")."""
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0}, normalization="minmax"))
+    assert set(pipeline.run("аудан прокуратурасының міндеттері", "kk").ids[:3]) == {"regulation.p6", "regulation.p7", "regulation.p8.l2"}
+    # a question about one task keeps the subpoint that answers it first
+    asked = pipeline.run("Азаматтардың бұзылған құқықтарын қалпына келтіру аудан прокуратурасының міндетіне кіре ме?", "kk").ids
+    assert asked[0] == "regulation.p6.s1"
+
+
 def test_retriever_refuses_misaligned_languages():
     clauses = ACT.clauses("ru") + ACT.clauses("kk")[:-1]
     with pytest.raises(ValueError, match="vectors|same ids"):
