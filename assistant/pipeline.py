@@ -138,6 +138,7 @@ class Pipeline:
             (concept, lang): lexicon.terms([concept], lang) - lexicon.terms([c for c in ambiguity.concepts if c != concept], lang)
             for concept in ambiguity.concepts for lang in retriever.langs
         }
+
         def about(position: int, concept: str) -> bool:  # a subpoint is about what its list or point is about
             within = [position] if retriever.levels[position] != "subpoint" else [position, retriever.scope_of(position)]
             return any(own[(concept, lang)] & retriever.heading_terms(p, lang) for p in within for lang in retriever.langs)
