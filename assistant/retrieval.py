@@ -24,6 +24,7 @@ from .clause import Clause
 from .dense import DenseIndex
 from .lexical import LexicalBuilder, LexicalIndex
 from .lexicon import Lexicon
+from .lists import asks_other, residual_names
 from .normalization import tokenize
 from .params import RetrievalParams
 from .query import ActVocabulary, Query, Reader
@@ -35,16 +36,7 @@ LEXICAL_FIELDS = ("lexical", "chars", "headings")  # BM25 indexes per language: 
 SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
 TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
-# A list's residual subpoint ("3) осуществляет иные полномочия ...", "өзге де функцияларды жүзеге асырады") says
-# what the whole list enumerates: the word after its marker is the list's own name for its items.
-RESIDUAL_MARKERS = {"ru": frozenset("иные иных иной иное другие других".split()), "kk": frozenset("өзге басқа".split())}
-PARTICLES = frozenset("де да те та".split())  # "өзге де": the particle between the marker and the name
-# A question that asks about "other" items ("могут ли возложить дополнительные функции") asks for the residual subpoint.
-ASKS_OTHER = {
-    "ru": frozenset("""иной иная иное иные иных иным иными другой другая другое другие других другим другими
-        дополнительный дополнительная дополнительное дополнительные дополнительных дополнительно прочие прочих""".split()),
-    "kk": frozenset("өзге басқа қосымша".split()),
-}
+
 
 
 def matching_text(clause: Clause) -> str:
@@ -210,7 +202,7 @@ class Retriever:
         for i, c in enumerate(first):
             self._family[c.point_id].append(i)
         self.reader = Reader(analyzer, lexicon, self._vocabulary(naming), self.langs)
-        self._residuals, self._item_names = self._residual_names()
+        self._residuals, self._item_names = residual_names(self.by_lang, analyzer, self.scope_of)
         self.cache = EmbeddingCache(cache_size)
         self._term_cache: dict[tuple[int, str, bool], frozenset[str]] = {}
 
@@ -241,34 +233,6 @@ class Retriever:
             for lang in self.langs
         }
         return ActVocabulary(naming=naming_stems, documents=documents, general=general)
-
-    def _residual_names(self) -> tuple[frozenset[int], dict[tuple[int, str], frozenset[str]]]:
-        """The positions of residual subpoints, and (position of a list or of a point without lists, lang) -> the stem
-        its residual subpoint names its items by.
-
-        Example: regulation.p13 (ru) -> {"полномоч"}: its last subpoint "осуществляет иные полномочия ...".
-        """
-        names: dict[tuple[int, str], frozenset[str]] = {}
-        residuals: set[int] = set()
-        position = self._position
-        for lang, clauses in self.by_lang.items():
-            markers = RESIDUAL_MARKERS.get(lang, frozenset())
-            scope_of = {(c.point_id, c.list): i for i, c in enumerate(clauses) if c.level == "list"}
-            scope_of.update({(c.point_id, None): i for i, c in enumerate(clauses) if c.level == "point"})
-            last: dict[tuple[str, int | None], Clause] = {}
-            for c in clauses:
-                if c.subpoint is not None:
-                    last[(c.point_id, c.list)] = c
-            for key, c in last.items():
-                words = tokenize(c.text)
-                at = next((i for i, w in enumerate(words) if w in markers), None)
-                name = next((w for w in words[at + 1 :] if w not in PARTICLES), None) if at is not None else None
-                stems = self.analyzer.terms([name], lang) if name else ()
-                scope = scope_of.get(key, scope_of.get((c.point_id, None)))
-                if stems and scope is not None:
-                    names[(scope, lang)] = frozenset(stems)
-                    residuals.add(position[c.id])
-        return frozenset(residuals), names
 
     # --- clauses -------------------------------------------------------------------------------
 
@@ -385,7 +349,7 @@ class Retriever:
         """Does the question ask for this subpoint rather than its list: does it match words of the subpoint that
         the list's names do not hold, or ask for "other" items of a residual subpoint?"""
         lang = query.lang
-        if subpoint in self._residuals and query.words & ASKS_OTHER.get(lang, frozenset()):
+        if subpoint in self._residuals and asks_other(query.words, lang):
             return True
         return bool((set(query.terms[lang]) & self.clause_terms(subpoint, lang)) - self._named(self.scope_of(subpoint), lang))
 
