@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -83,6 +83,15 @@ def fit_fusion(
     return best
 
 
+def folds(n: int, k: int, seed: int) -> Iterator[tuple[list[int], list[int]]]:
+    """The k splits of n items into (kept, held): a seeded shuffle dealt round-robin, kept in the shuffled order
+    (the fits see their training rows in it), held in index order."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    for fold in range(k):
+        yield [i for j, i in enumerate(order) if j % k != fold], sorted(i for j, i in enumerate(order) if j % k == fold)
+
+
 def fit_abstention(
     run: SystemRun, questions: Sequence[Question], qrels: Qrels, params: RetrievalParams, budget: FitBudget,
     names: Sequence[str] = abstention.FEATURES, seed: int = 0,
@@ -95,11 +104,7 @@ def fit_abstention(
     # The thresholds are set on out-of-fold probabilities: a model judging the questions it was fitted on is surer
     # of them than it will be of new ones, and thresholds set on those would refuse more new answerable questions.
     probabilities = [0.0] * len(rows)
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
-    for fold in range(budget.folds):
-        held = [i for j, i in enumerate(order) if j % budget.folds == fold]
-        kept = [i for j, i in enumerate(order) if j % budget.folds != fold]
+    for kept, held in folds(len(rows), budget.folds, seed):
         fold_coef, fold_bias = abstention.fit([rows[i] for i in kept], [labels[i] for i in kept], names)
         for i in held:
             probabilities[i] = abstention.probability(rows[i], fold_coef, fold_bias)
@@ -123,13 +128,10 @@ def cross_validate(
     base: RetrievalParams, budget: FitBudget, progress: Callable = iter, seed: int = 0,
 ) -> SystemRun:
     """Each question ranked and judged by parameters fitted without it (k-fold), for an honest estimate."""
-    order = list(range(len(questions)))
-    random.Random(seed).shuffle(order)
     merged = SystemRun(f"Full ({budget.folds}-fold CV)", {}, {}, {}, {})
-    for fold in progress(range(budget.folds)):
-        held = {i for j, i in enumerate(order) if j % budget.folds == fold}
-        train = [questions[i] for i in order if i not in held]
-        test = [questions[i] for i in sorted(held)]
+    for kept, held in progress(list(folds(len(questions), budget.folds, seed))):
+        train = [questions[i] for i in kept]
+        test = [questions[i] for i in held]
         params = fit(pipeline, prepared, train, qrels, base, budget)
         part = run_system(pipeline, prepared, test, params, "cv")
         for field in ("ranked", "features", "probability", "verdict"):
