@@ -60,6 +60,7 @@ class ActVocabulary:
     """What the reader knows of the act: the stems that name it and the stems too common to be a focus."""
 
     naming: Mapping[str, frozenset[str]]  # stems of the act's titles, number, date, issuer
+    identifying: Mapping[str, frozenset[str]]  # of those, the ones that identify it (number, date, issuer, document nouns)
     documents: Mapping[str, Mapping[str, str]]  # lang -> stem that names a document -> "order" | "regulation"
     general: Mapping[str, frozenset[str]]  # stems in so many clauses that they say nothing of a topic
 
@@ -87,6 +88,11 @@ class Reader:
         # Words that name the act say which document is meant, not which clause: once a document is
         # named they leave the search (unless nothing else is asked), so the title does not win on them.
         keep = [s is not None and not (document and s in naming) for s in own]
+        if document and not any(keep):
+            # A question of naming words only ("что утверждает приказ № 127", "бұйрық нені бекітеді") asks
+            # about what the title describes: the words that identify the act still say nothing of a clause.
+            identifying = self.vocabulary.identifying.get(lang, frozenset())
+            keep = [s is not None and s not in identifying and not s.isdigit() for s in own]
         if document and not any(keep):
             keep = [s is not None for s in own]
         terms = {

@@ -160,6 +160,9 @@ def test_naming_the_order_does_not_make_its_title_win(retriever):
     assert pipeline.run("Кто подписал приказ об утверждении положения о прокуратуре района?", "ru").ids[0] == "order.signature"
     # A question that is only the act's name keeps its words: then the name is what it asks about.
     assert retriever.read("Приказ № 127", "ru").terms["ru"]
+    # A question of naming words asks what the title describes; number, issuer and document nouns still identify.
+    assert retriever.read("Бас Прокурордың № 127 бұйрығы нені бекітеді?", "kk").terms["kk"] == ("бекит",)
+    assert retriever.read("Приказ Генерального Прокурора № 127 об утверждении Положения", "ru").terms["ru"] == ("утвержден",)
 
 
 def test_the_kazakh_document_words_come_from_the_act(retriever):
