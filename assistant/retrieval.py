@@ -352,7 +352,7 @@ class Retriever:
         """Does the question ask for this subpoint rather than its list: does it match words of the subpoint that
         the list's names do not hold, or ask for "other" items of a residual subpoint?"""
         lang = query.lang
-        if subpoint in self._residuals and asks_other(query.words, lang):
+        if subpoint in self._residuals and asks_other(query.text, lang):
             return True
         return bool((set(query.terms[lang]) & self.clause_terms(subpoint, lang)) - self._named(self.scope_of(subpoint), lang))
 

@@ -9,6 +9,7 @@ from assistant.encoders import load_encoder
 from assistant.dense import DenseIndex, build_faiss
 from assistant.fusion import normalize_scores, normalize_signals, reciprocal_rank_fusion, weighted_sum
 from assistant.lexicon import Lexicon
+from assistant.lists import asks_other
 from assistant.params import RetrievalParams
 from assistant.pipeline import Pipeline
 from assistant.retrieval import EmbeddingCache, Retriever, heading_text, matching_text
@@ -125,14 +126,31 @@ def test_granularity_follows_the_question_scope(retriever):
 
 def test_a_residual_subpoint_names_its_list(retriever):
     """"3) осуществляет иные полномочия": the powers of point 13 are the whole point, "other powers" that subpoint."""
-    assert retriever._item_names[(retriever._position["regulation.p13"], "ru")] == {"полномоч"}
-    assert retriever._item_names[(retriever._position["regulation.p8.l1"], "ru")] == {"прав"}
+    # the items' name and the residual's predicate: what the list's items are and what is done with them
+    assert retriever._item_names[(retriever._position["regulation.p13"], "ru")] == {"осуществля", "полномоч"}
+    assert retriever._item_names[(retriever._position["regulation.p13"], "kk")] == {"окилетти", "жузе", "асыр"}
+    assert retriever._item_names[(retriever._position["regulation.p6"], "ru")] == {"задач"}
     assert retriever._position["regulation.p8.l2.s8"] in retriever._residuals
     assert retriever._position["regulation.p8.l2.s7"] not in retriever._residuals
     pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0, "heading": 1.0}, normalization="minmax"))
     assert pipeline.run("полномочия прокурора района", "ru").ids[0] == "regulation.p13"
     assert pipeline.run("аудан прокурорының орынбасары функциялары", "kk").ids[0] == "regulation.p14"
     assert pipeline.run("может ли прокурор района осуществлять другие полномочия", "ru").ids[0] == "regulation.p13.s3"
+    assert pipeline.run("какие полномочия осуществляет прокурор района", "ru").ids[0] == "regulation.p13"
+
+
+@pytest.mark.parametrize("text, lang, beyond", [
+    ("Может ли прокурор осуществлять полномочия, не перечисленные в Положении?", "ru", True),
+    ("Это исчерпывающий список?", "ru", True),
+    ("Какие ещё права есть у прокуратуры, кроме этих?", "ru", True),
+    ("Какие функции перечислены в Положении?", "ru", False),
+    ("Аудан прокуроры Ережеде жазылмаған өкілеттіктерді жүзеге асыра ма?", "kk", True),
+    ("ережеде жазылмаган окилеттиктер", "kk", True),  # typed without Kazakh letters
+    ("Бұдан басқа құқықтары жоқ па?", "kk", True),
+    ("Басқарма кімге бағынады?", "kk", False),
+])
+def test_a_question_about_items_beyond_a_list_is_recognized(text, lang, beyond):
+    assert asks_other(text, lang) is beyond
 
 
 def test_each_sense_of_an_ambiguous_word_is_shown_by_the_clause_about_it(retriever):
