@@ -31,6 +31,7 @@ class Query:
     ambiguity: Ambiguity | None = None  # a word the act uses for two notions the other language tells apart
     words: frozenset[str] = frozenset()  # the question's normalized words, stopwords included
     cited: tuple[tuple[str, int], ...] = ()  # numbers the question cites: ("point", 8), ("subpoint", 3)
+    citing: frozenset[str] = frozenset()  # stems that only say where: cited numbers, "пункт", "тармақ", "Положение"
 
 
 # Words that ask rather than say what is asked about: modal and auxiliary verbs ("может ли", "нужно",
@@ -111,7 +112,11 @@ class Reader:
             s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
         ))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
-        return Query(text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited)
+        citing = frozenset(str(n) for _, n in cited) | self._citation_nouns.get(lang, frozenset()) | set(self.vocabulary.documents.get(lang, {}))
+        return Query(
+            text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited,
+            citing & set(all_terms),
+        )
 
     def _citations(self, tokens: list[str], lang: str) -> tuple[list[str], tuple[tuple[str, int], ...]]:
         """The tokens with cited ordinals as numbers, and the numbers the question cites, each with the level the

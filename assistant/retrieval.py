@@ -372,7 +372,8 @@ class Retriever:
         whose heading holds all the matched words, or else the whole point, comes first. A list is
         also named by what its residual subpoint calls its items: "полномочия прокурора района" asks
         for point 13, whose last subpoint is "осуществляет иные полномочия", not for that subpoint;
-        "может ли он осуществлять другие полномочия" asks for that subpoint.
+        "может ли он осуществлять другие полномочия" asks for that subpoint. A question that only cites a point
+        ("что говорится в пункте 8") gets the whole point.
         `order` indexes `positions`; so does the result.
         """
         lang = query.lang
@@ -390,7 +391,10 @@ class Retriever:
             chosen = best_sub
         else:
             matched_scope = terms & (self.clause_terms(point, lang) | self._named(point, lang))
-            chosen = scope if matched_scope <= self._named(scope, lang) else point
+            # "что говорится в пункте 8": the words that cite the point name the whole point, not its first list
+            levels = {level for level, _ in query.cited}
+            cites_only = levels == {"point"} and matched_scope <= query.citing
+            chosen = scope if matched_scope <= self._named(scope, lang) and not cites_only else point
         if chosen == top:
             return order
         chosen_index = index_of[chosen]

@@ -258,6 +258,10 @@ def test_a_cited_point_is_looked_up(retriever):
     assert pipeline.run("Что постановляет первый пункт приказа?", "ru").ids[0] == "order.p1"
     assert pipeline.run("Бұйрықтың бірінші тармағы", "kk").ids[0] == "order.p1"
     assert pipeline.run("подпункт 3) пункта 8 Положения: обязанности", "ru").ids[0] == "regulation.p8.l2.s3"
+    # a question that only cites a point gets the whole point, not its first list
+    assert pipeline.run("Что сказано в пункте 8 Положения?", "ru").ids[0] == "regulation.p8"
+    assert pipeline.run("Ереженің 8-тармағында не жазылған?", "kk").ids[0] == "regulation.p8"
+    assert pipeline.run("пункт 8 Положения: права", "ru").ids[0] == "regulation.p8.l1"
     # a point the act does not have changes nothing
     assert pipeline.run("пункт 99 о назначении экспертиз", "ru").ids == pipeline.run("о назначении экспертиз", "ru").ids
     # ... nor a subpoint it does not have: the question's scope still settles point, list or subpoint
