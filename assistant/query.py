@@ -148,11 +148,14 @@ class Reader:
         return [t for t in out if t is not None], tuple(dict.fromkeys(cited))
 
     def _document(self, stems: tuple[str, ...], lang: str) -> str | None:
-        """The document a question names: the order wins, since its own title names the Regulation."""
-        named = {self.vocabulary.documents.get(lang, {}).get(s) for s in stems} - {None}
-        if "order" in named:
-            return "order"
-        return next(iter(named), None)
+        """The document a question is about. Naming both, it is about the one its words head: the first named in
+        Russian ("положение, утвержденное приказом" -> regulation; "приказ об утверждении положения" -> order),
+        the last in Kazakh, where a noun follows what qualifies it ("бұйрықпен бекітілген ереже" -> regulation)."""
+        names = self.vocabulary.documents.get(lang, {})
+        named = [names[s] for s in stems if s in names]
+        if not named:
+            return None
+        return named[-1] if lang == "kk" else named[0]
 
 
 def _cyrillic(stem: str) -> bool:

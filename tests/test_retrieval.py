@@ -189,6 +189,16 @@ def test_the_kazakh_document_words_come_from_the_act(retriever):
     assert retriever.read("Кто возглавляет прокуратуру района?", "ru").document is None
 
 
+@pytest.mark.parametrize("text, lang, document", [
+    ("Кто подписал приказ об утверждении Положения?", "ru", "order"),
+    ("Как называется положение, которое утверждено приказом?", "ru", "regulation"),
+    ("Бұйрықпен бекітілген ереже қалай аталады?", "kk", "regulation"),  # the Kazakh noun follows its qualifiers
+    ("Ережені бекіткен бұйрыққа кім қол қойды?", "kk", "order"),
+])
+def test_a_question_naming_both_documents_is_about_the_one_it_heads(retriever, text, lang, document):
+    assert retriever.read(text, lang).document == document
+
+
 def test_candidates_cover_whole_points_when_the_act_is_large():
     """Above `candidates` clauses, only FAISS and BM25 neighbours are scored, widened to their points."""
     small = make_retriever(ACT.all_clauses(), ivf_min_vectors=50, candidates=5)
