@@ -38,7 +38,7 @@ def residual_names(
     position of the list (or point) that holds a subpoint.
 
     Example: regulation.p13 (ru) -> {"осуществля", "полномоч"}: its last subpoint is "осуществляет иные полномочия
-    ..."; (kk) "... өзге де өкілеттіліктерді жүзеге асырады" -> {"окилетти", "жузе", "асыр"}.
+    ..."; (kk) "... өзге де өкілеттіліктерді жүзеге асырады" -> {"окилет", "жузе", "асыр"}.
     """
     names: dict[tuple[int, str], frozenset[str]] = {}
     residuals: set[int] = set()

@@ -87,15 +87,16 @@ _PARTICIPLE = ("ган", "ген", "кан", "кен", "атын", "етин", "
 _VERBAL_NOUN = ("у", "ю")
 _VOICE = ("ыл", "ил", "л")  # passive
 _DERIVATION = ("лык", "лик", "дык", "дик", "тык", "тик")  # -лық: abstract nouns, adjectives
+_HAVING = ("лы", "ли", "ды", "ди", "ты", "ти")  # "having X" behind -лық: өкілет + ті + лік, "authority"
 # Past tense -ды/-ди/-ты/-ти looks like the accusative; a passive may stand behind it (`берилди`).
 _PAST_LIKE = frozenset(("ды", "ди", "ты", "ти"))
 # Endings that stand for a stem-final й: қой + ады -> қояды, қой + у -> қою.
 _Y_FUSED = frozenset(("яды", "ю"))
 
-_CASE_G, _POSS_G, _PLURAL_G, _VERB_G, _PART_G, _NOUN_G, _VOICE_G, _DERIV_G, _PAST_G = range(9)
+_CASE_G, _POSS_G, _PLURAL_G, _VERB_G, _PART_G, _NOUN_G, _VOICE_G, _DERIV_G, _PAST_G, _HAVING_G = range(10)
 _GROUPS = {
     _CASE_G: _CASE, _POSS_G: _POSSESSIVE, _PLURAL_G: _PLURAL, _VERB_G: _VERB_FINAL,
-    _PART_G: _PARTICIPLE, _NOUN_G: _VERBAL_NOUN, _VOICE_G: _VOICE, _DERIV_G: _DERIVATION,
+    _PART_G: _PARTICIPLE, _NOUN_G: _VERBAL_NOUN, _VOICE_G: _VOICE, _DERIV_G: _DERIVATION, _HAVING_G: _HAVING,
 }
 # Which groups may still be stripped after stripping one of a group (reading right to left).
 _NEXT = {
@@ -107,7 +108,8 @@ _NEXT = {
     _PART_G: frozenset((_VOICE_G,)),
     _NOUN_G: frozenset((_VOICE_G,)),
     _VOICE_G: frozenset(),
-    _DERIV_G: frozenset(),
+    _DERIV_G: frozenset((_HAVING_G,)),
+    _HAVING_G: frozenset(),
     _PAST_G: frozenset((_POSS_G, _PLURAL_G, _PART_G, _NOUN_G, _DERIV_G, _VOICE_G)),  # -ды: case or past
 }
 # Suffixes of the allowed groups, longest first, per state.
