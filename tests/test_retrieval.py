@@ -286,6 +286,9 @@ def test_words_that_ask_are_not_the_focus(retriever):
     """Modal and light verbs and courtesies ask; what a clause must contain is the rest."""
     assert retriever.read("Подскажите, может ли прокуратура вызвать меня для объяснений?", "ru").focus == ("вызва", "объяснен")
     assert retriever.read("Прокуратура мені түсініктеме беруге шақыра ала ма?", "kk").focus == ("тусиниктеме", "бер", "шакыра")
+    # nor do conjunctions, prepositions and auxiliary verbs ("если", "под"; "жүргенде": while being)
+    assert retriever.read("Что делать, если человека держат под стражей?", "ru").focus == ("человек", "держат", "страж")
+    assert retriever.read("Прокурор демалыста жүргенде прокуратураны кім басқарады?", "kk").focus == ("демалы", "баскар")
     # the words themselves are still searched
     assert "может" in retriever.read("может ли прокуратура вызвать меня", "ru").terms["ru"]
 
