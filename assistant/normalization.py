@@ -115,7 +115,9 @@ def tokenize(text: str) -> list[str]:
     Example: tokenize("Пункт 8) «интернет-ресурсына»") -> ["пункт", "8", "интернет-ресурсына", "интернет", "ресурсына"].
     """
     tokens: list[str] = []
-    for match in _TOKEN_RUN.finditer(normalize(text)):
+    # ъ is typed ь as often as not ("обьяснение"); words are matched with one letter for both (the detector,
+    # which reads `normalize`, still sees ъ: it tells Bulgarian from Russian)
+    for match in _TOKEN_RUN.finditer(normalize(text).replace("ъ", "ь")):
         run = match.group()
         if "-" not in run:
             tokens.append(run)
