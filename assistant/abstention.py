@@ -101,7 +101,9 @@ def _known(stem: str, query: Query, vocabulary: Mapping[str, int], near: frozens
 
 
 def _spelling_of(a: str, b: str) -> bool:
-    """Do two stems share most of their character 4-grams (a typo, a dropped letter)? Example: "функцы" ~ "функц"."""
+    """Do two stems share most of their character 4-grams (a typo, a dropped letter), read with и for й (typed
+    alike)? Example: "функцы" ~ "функц", "раион" ~ "район"."""
+    a, b = a.replace("й", "и"), b.replace("й", "и")
     if abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 4:
         return False
     grams_a = {f"#{a}#"[i : i + 4] for i in range(len(a) - 1)}

@@ -297,6 +297,7 @@ def test_a_misspelled_focus_word_is_still_the_acts(retriever):
     """A typo of a word of the nearest clauses is the act's word; a word the act never uses is not."""
     pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0, "chars": 1.0}, normalization="minmax"))
     assert pipeline.run("кто назначяет прокурора района", "ru").features["focus_missing_act"] == 0.0
+    assert pipeline.run("кто назначает прокурора раиона", "ru").features["focus_missing_top"] == 0.0  # и for й
     assert pipeline.run("кто платит зарплату заместителям прокурора", "ru").features["focus_missing_act"] > 0.0
 
 
