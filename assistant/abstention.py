@@ -149,15 +149,31 @@ def fit(
     return coef, float(b - np.sum(w * mean / std))
 
 
-def thresholds(probabilities: Sequence[float], labels: Sequence[int], max_false_refusals: float, max_false_rejections: float) -> tuple[float, float]:
-    """(answer, refuse) thresholds: the highest that keep the answerable questions not answered
-    directly within `max_false_refusals`, and those called not-in-the-act within `max_false_rejections`."""
+def thresholds(
+    probabilities: Sequence[float], labels: Sequence[int], max_false_refusals: float, max_false_rejections: float,
+    confidence: float = 0.0,
+) -> tuple[float, float]:
+    """(answer, refuse) thresholds: the highest that keep the answerable questions not answered directly within
+    `max_false_refusals`, and those called not-in-the-act within `max_false_rejections`. With `confidence`, a share
+    is kept at that one-sided confidence (the Clopper-Pearson upper bound of the share on new questions): a
+    threshold that spends the whole budget on the questions it was set on overshoots it on about half of new sets."""
     p = np.asarray(probabilities, dtype=np.float64)
     answerable = np.sort(p[np.asarray(labels) == 1])
-    if not len(answerable):
+    n = len(answerable)
+    if not n:
         return 0.5, 0.25
 
+    def allowed(share: float) -> int:
+        if not confidence:
+            return int(np.floor(share * n))
+        from scipy.stats import beta
+
+        k = 0
+        while k + 1 < n and beta.ppf(confidence, k + 2, n - k - 1) <= share:
+            k += 1
+        return k
+
     def cut(share: float) -> float:
-        return float(answerable[int(np.floor(share * len(answerable)))]) - 1e-9
+        return float(answerable[min(allowed(share), n - 1)]) - 1e-9
 
     return cut(max_false_refusals), min(cut(max_false_rejections), cut(max_false_refusals))

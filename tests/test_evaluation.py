@@ -76,6 +76,9 @@ def test_logistic_fit_separates_and_thresholds_respect_the_budget():
     answerable = [x for x, y in zip(p, labels) if y]
     assert sum(x < answer for x in answerable) <= 0.05 * len(answerable)
     assert sum(x < refuse for x in answerable) <= 0.01 * len(answerable) and refuse <= answer
+    # held at a confidence for new questions, the budget allows fewer refusals of the questions it is set on
+    sure, _ = abstention.thresholds(p, labels, 0.05, 0.01, confidence=0.75)
+    assert sure < answer and sum(x < sure for x in answerable) < sum(x < answer for x in answerable)
     params = RetrievalParams(abstain_threshold={"ru": answer, "kk": 0.99}, refuse_threshold={"ru": refuse, "kk": 0.5})
     assert abstention.verdict(1.0, params, "ru") == "answered" and abstention.verdict(0.0, params, "ru") == "not_in_act"
     assert abstention.verdict((answer + refuse) / 2, params, "ru") in ("partial", "answered")

@@ -29,6 +29,7 @@ class FitBudget:
     folds: int = 5  # cross-validation folds
     max_false_refusals: float = 0.05  # answerable development questions not answered directly, at most
     max_false_rejections: float = 0.01  # answerable development questions called not-in-the-act, at most
+    confidence: float = 0.75  # ... held at this one-sided confidence for new questions (Clopper-Pearson)
 
 
 def objective(pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels, params: RetrievalParams) -> float:
@@ -112,7 +113,8 @@ def fit_abstention(
     for lang in sorted({q.lang for q in questions}):
         mine = [i for i, q in enumerate(questions) if q.lang == lang]
         answer[lang], refuse[lang] = abstention.thresholds(
-            [probabilities[i] for i in mine], [labels[i] for i in mine], budget.max_false_refusals, budget.max_false_rejections
+            [probabilities[i] for i in mine], [labels[i] for i in mine], budget.max_false_refusals, budget.max_false_rejections,
+            budget.confidence,
         )
     return replace(params, abstain_coef=coef, abstain_bias=bias, abstain_threshold=answer, refuse_threshold=refuse)
 
