@@ -154,16 +154,18 @@ def thresholds(
     confidence: float = 0.0,
 ) -> tuple[float, float]:
     """(answer, refuse) thresholds: the highest that keep the answerable questions not answered directly within
-    `max_false_refusals`, and those called not-in-the-act within `max_false_rejections`. With `confidence`, a share
-    is kept at that one-sided confidence (the Clopper-Pearson upper bound of the share on new questions): a
-    threshold that spends the whole budget on the questions it was set on overshoots it on about half of new sets."""
+    `max_false_refusals`, and those called not-in-the-act within `max_false_rejections`. With `confidence`, the
+    refusal budget (a target for new questions) is kept at that one-sided confidence, the Clopper-Pearson upper
+    bound of the share: a threshold that spends the whole budget on the questions it was set on overshoots it on
+    about half of new sets. The not-in-the-act share splits the refusals and is set on its point estimate (held
+    at confidence, a 1% share of ~150 questions would allow none, and the lowest answerable one would set it)."""
     p = np.asarray(probabilities, dtype=np.float64)
     answerable = np.sort(p[np.asarray(labels) == 1])
     n = len(answerable)
     if not n:
         return 0.5, 0.25
 
-    def allowed(share: float) -> int:
+    def allowed(share: float, confidence: float = 0.0) -> int:
         if not confidence:
             return int(np.floor(share * n))
         from scipy.stats import beta
@@ -173,7 +175,8 @@ def thresholds(
             k += 1
         return k
 
-    def cut(share: float) -> float:
-        return float(answerable[min(allowed(share), n - 1)]) - 1e-9
+    def cut(share: float, confidence: float = 0.0) -> float:
+        return float(answerable[min(allowed(share, confidence), n - 1)]) - 1e-9
 
-    return cut(max_false_refusals), min(cut(max_false_rejections), cut(max_false_refusals))
+    answer = cut(max_false_refusals, confidence)
+    return answer, min(cut(max_false_rejections), answer)

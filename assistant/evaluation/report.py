@@ -102,9 +102,8 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         + f", *partial* (\"the act does not answer this directly; the closest clauses are…\") between. Logistic model "
         f"(scikit-learn) over {', '.join(FEATURES)}; thresholds fitted per language so that at most "
         f"{budget.max_false_refusals:.0%} of each language's answerable development questions are not answered directly "
-        f"and at most {budget.max_false_rejections:.0%} are called not in the act, each share held at "
-        f"{budget.confidence:.0%} one-sided confidence for new questions (Clopper-Pearson upper bound on the "
-        f"out-of-fold probabilities).",
+        f"(held at {budget.confidence:.0%} one-sided confidence for new questions: Clopper-Pearson upper bound on "
+        f"the out-of-fold probabilities) and at most {budget.max_false_rejections:.0%} are called not in the act.",
     ]
     folded = results.get("folded")
     if folded:
