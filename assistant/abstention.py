@@ -165,18 +165,17 @@ def thresholds(
     if not n:
         return 0.5, 0.25
 
-    def allowed(share: float, confidence: float = 0.0) -> int:
-        if not confidence:
-            return int(np.floor(share * n))
-        from scipy.stats import beta
+    def cut(share: float, held_at: float) -> float:
+        """Just above the answerable probabilities the share may leave out: the share itself (held_at 0), or as
+        many as keep its upper bound at `held_at` confidence within it."""
+        allowed = int(np.floor(share * n))
+        if held_at:
+            from scipy.stats import beta
 
-        k = 0
-        while k + 1 < n and beta.ppf(confidence, k + 2, n - k - 1) <= share:
-            k += 1
-        return k
-
-    def cut(share: float, confidence: float = 0.0) -> float:
-        return float(answerable[min(allowed(share, confidence), n - 1)]) - 1e-9
+            allowed = 0
+            while allowed + 1 < n and beta.ppf(held_at, allowed + 2, n - allowed - 1) <= share:
+                allowed += 1
+        return float(answerable[min(allowed, n - 1)]) - 1e-9
 
     answer = cut(max_false_refusals, confidence)
-    return answer, min(cut(max_false_rejections), answer)
+    return answer, min(cut(max_false_rejections, 0.0), answer)

@@ -114,10 +114,10 @@ class Reader:
             s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
         ))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
-        citing = frozenset(str(n) for _, n in cited) | self._citation_nouns.get(lang, frozenset()) | set(self.vocabulary.documents.get(lang, {}))
+        where = self._citation_nouns.get(lang, frozenset()) | set(self.vocabulary.documents.get(lang, {}))
+        citing = (where | {str(n) for _, n in cited}) & set(all_terms)
         return Query(
-            text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited,
-            citing & set(all_terms),
+            text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited, citing,
         )
 
     def _citations(self, tokens: list[str], lang: str) -> tuple[list[str], tuple[tuple[str, int], ...]]:

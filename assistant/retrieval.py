@@ -233,8 +233,10 @@ class Retriever:
             for lang in self.langs
         }
         # The signature says who issued the act, when and under which number: its words identify the act.
-        signed = {lang: frozenset(s for c in self.by_lang[lang] if c.part == "signature" for s in self.analyzer(c.text, lang)) for lang in self.langs}
-        identifying = {lang: naming_stems[lang] & (signed[lang] | set(documents[lang])) for lang in self.langs}
+        identifying = {}
+        for lang in self.langs:
+            signed = {s for c in self.by_lang[lang] if c.part == "signature" for s in self.analyzer(c.text, lang)}
+            identifying[lang] = naming_stems[lang] & (signed | set(documents[lang]))
         return ActVocabulary(naming=naming_stems, identifying=identifying, documents=documents, general=general)
 
     # --- clauses -------------------------------------------------------------------------------
