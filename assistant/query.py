@@ -6,13 +6,17 @@ the question's text.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .citation import CITATION_NOUNS, CITED_LEVELS, ORDINAL_TENS, ORDINALS
+from .citation import CITATION_NOUNS, CITED_LEVELS, ORDINAL_TENS, ORDINALS, CitationStyle
+from .clause import Clause
+from .lexical import LexicalIndex
 from .lexicon import Ambiguity, Lexicon
 from .normalization import tokenize
 from .stemming import Analyzer
+
+GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,24 @@ class ActVocabulary:
     identifying: Mapping[str, frozenset[str]]  # of those, the ones that identify it (number, date, issuer, document nouns)
     documents: Mapping[str, Mapping[str, str]]  # lang -> stem that names a document -> "order" | "regulation"
     general: Mapping[str, frozenset[str]]  # stems in so many clauses that they say nothing of a topic
+
+    @classmethod
+    def of(
+        cls, by_lang: Mapping[str, Sequence[Clause]], lexical: Mapping[str, LexicalIndex], style: CitationStyle,
+        analyzer: Analyzer, naming: Mapping[str, Sequence[str]],
+    ) -> "ActVocabulary":
+        """The vocabulary of an act's clauses (`by_lang`, their BM25 index `lexical`), its documents' names
+        (`style`) and the texts that name it (`naming`: titles, number, date), per language."""
+        naming_stems, identifying, documents, general = {}, {}, {}, {}
+        for lang, clauses in by_lang.items():
+            index = lexical[lang]
+            naming_stems[lang] = frozenset(s for text in naming.get(lang, ()) for s in analyzer(text, lang))
+            documents[lang] = {stem: doc for doc, names in style.documents.items() for stem in analyzer(names[lang], lang)}
+            # The signature says who issued the act, when and under which number: its words identify the act.
+            signed = {s for c in clauses if c.part == "signature" for s in analyzer(c.text, lang)}
+            identifying[lang] = naming_stems[lang] & (signed | set(documents[lang]))
+            general[lang] = frozenset(t for t, df in index.document_frequency().items() if df > GENERAL_SHARE * index.size)
+        return cls(naming=naming_stems, identifying=identifying, documents=documents, general=general)
 
 
 class Reader:

@@ -35,7 +35,6 @@ PASSAGE_VERSION = 3
 LEXICAL_FIELDS = ("lexical", "chars", "headings")  # BM25 indexes per language: stems, 4-grams, heading stems
 SIGNALS = ("lexical", "chars", "heading", "dense", "dense_twin", "lexical_twin", "concepts", "document")
 TERM_CACHE_SIZE = 100_000  # clauses whose stems are kept once computed (a dict: reads need no lock)
-GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
 
 
 
@@ -201,7 +200,8 @@ class Retriever:
         self._family: dict[str, list[int]] = defaultdict(list)  # point id -> positions of the point, its lists and subpoints
         for i, c in enumerate(first):
             self._family[c.point_id].append(i)
-        self.reader = Reader(analyzer, lexicon, self._vocabulary(naming), self.langs)
+        vocabulary = ActVocabulary.of(self.by_lang, self.lexical, style, analyzer, naming)
+        self.reader = Reader(analyzer, lexicon, vocabulary, self.langs)
         self._residuals, self._item_names = residual_names(self.by_lang, analyzer, self.scope_of)
         self.cache = EmbeddingCache(cache_size)
         self._term_cache: dict[tuple[int, str, bool], frozenset[str]] = {}
@@ -217,27 +217,6 @@ class Retriever:
         )
         other.cache = self.cache
         return other
-
-    def _vocabulary(self, naming: dict[str, list[str]]) -> ActVocabulary:
-        general = {}
-        for lang in self.langs:
-            index = self.lexical[lang]
-            general[lang] = frozenset(t for t, df in index.document_frequency().items() if df > GENERAL_SHARE * index.size)
-        naming_stems = {lang: frozenset(s for text in naming.get(lang, ()) for s in self.analyzer(text, lang)) for lang in self.langs}
-        documents = {
-            lang: {
-                stem: document
-                for document, names in self.style.documents.items()
-                for stem in self.analyzer(names[lang], lang)
-            }
-            for lang in self.langs
-        }
-        # The signature says who issued the act, when and under which number: its words identify the act.
-        identifying = {}
-        for lang in self.langs:
-            signed = {s for c in self.by_lang[lang] if c.part == "signature" for s in self.analyzer(c.text, lang)}
-            identifying[lang] = naming_stems[lang] & (signed | set(documents[lang]))
-        return ActVocabulary(naming=naming_stems, identifying=identifying, documents=documents, general=general)
 
     # --- clauses -------------------------------------------------------------------------------
 
