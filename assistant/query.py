@@ -98,6 +98,8 @@ class Reader:
         self._asking = {lang: frozenset(analyzer(ASKING_WORDS.get(lang, ""), lang)) for lang in langs}
         self._ordinals = {lang: {stem: n for n, stem in enumerate(analyzer(ORDINALS.get(lang, ""), lang), 1)} for lang in langs}
         self._citation_nouns = {lang: frozenset(analyzer(CITATION_NOUNS.get(lang, ""), lang)) for lang in langs}
+        # the stems that say where in the act, not what: citation nouns and document nouns (cited numbers join them)
+        self._where = {lang: self._citation_nouns[lang] | set(vocabulary.documents.get(lang, {})) for lang in langs}
         self._cited_levels = {
             lang: {stem: level for level, noun in CITED_LEVELS.get(lang, {}).items() for stem in analyzer(noun, lang)} for lang in langs
         }
@@ -136,8 +138,7 @@ class Reader:
             s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
         ))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
-        where = self._citation_nouns.get(lang, frozenset()) | set(self.vocabulary.documents.get(lang, {}))
-        citing = (where | {str(n) for _, n in cited}) & set(all_terms)
+        citing = (self._where.get(lang, frozenset()) | {str(n) for _, n in cited}) & set(all_terms)
         return Query(
             text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited, citing,
         )
