@@ -226,6 +226,8 @@ def stem_prefix(token: str, n: int = 5) -> str:
 # they would only pull clauses that happen to contain them. Negations (не, емес) go because
 # lexical search cannot use them anyway. Kept small on purpose: BM25's idf already discounts
 # frequent words, and a legal text's "является"/"табылады" still help phrase-like matches.
+# Kazakh postpositions of place and time go like the Russian prepositions (алдында ~ перед), and so do the
+# aspect auxiliaries (жүр, отыр, тұр, жатыр: "демалыста жүргенде", "тоқтата тұру"), which say how, not what.
 RUSSIAN_STOPWORDS = frozenset("""
 и в во на по с со к ко о об обо от до из за для при у а но или либо не ни да
 что чтобы как кто ли же бы то это этот эта эти этого этой этом этим этих так также тоже уже еще
@@ -248,6 +250,9 @@ KAZAKH_STOPWORDS = frozenset(fold_kazakh(word) for word in """
 кім кімге кімді кімнің кімде кімнен кіммен кімдер не неге нені несі неде неден немен қандай қалай қашан қайда қай
 қайсы қайсысы қайсылары неше қанша
 үшін туралы бойынша арқылы дейін сияқты әр әрбір
+алдында алдына артында артынан астында үстінде ішінде жанында қасында маңында бірге қарай шейін гөрі сайын бері жөнінде жөніндегі жайында жайлы
+сондай сондай-ақ
+жүр жүрген жүргенде отыр отырса отырған тұр тұрған тұрады жатыр
 бұдан мұнан осыдан содан одан бұнда мұнда осында сонда бұның мұның
 егер әйтпесе себебі сондықтан өйткені яғни тек әлі
 """.split())
