@@ -104,6 +104,10 @@ class Reader:
             lang: {stem: level for level, noun in CITED_LEVELS.get(lang, {}).items() for stem in analyzer(noun, lang)} for lang in langs
         }
 
+    def asking(self, lang: str) -> frozenset[str]:
+        """The stems of ASKING_WORDS in `lang`: they ask, and name nothing of the act."""
+        return self._asking.get(lang, frozenset())
+
     def read(self, text: str, lang: str) -> Query:
         """Example: read("Кто подписал приказ?", "ru").document -> "order"; its terms keep "подписа", drop "приказ"."""
         tokens, cited = self._citations(tokenize(text), lang)
@@ -133,7 +137,7 @@ class Reader:
             other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
         }
         # The act is written in Cyrillic: a Latin word (markup, a pasted tag) cannot be a focus it covers.
-        asking = self._asking.get(lang, frozenset())
+        asking = self.asking(lang)
         focus = tuple(dict.fromkeys(
             s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
         ))

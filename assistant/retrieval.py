@@ -335,11 +335,21 @@ class Retriever:
         lang = query.lang
         if subpoint in self._residuals and asks_other(query.text, lang):
             return True
-        return bool((set(query.terms[lang]) & self.clause_terms(subpoint, lang)) - self._named(self.scope_of(subpoint), lang))
+        return bool((self._naming_terms(query) & self.clause_terms(subpoint, lang)) - self._named(self.scope_of(subpoint), lang))
+
+    def _naming_terms(self, query: Query) -> set[str]:
+        """The question's stems that can name a clause: the words that only ask ("нені істеуге міндетті": "істеу";
+        "может ли") name nothing, and a subpoint that happens to use them is not what is asked for."""
+        return set(query.terms[query.lang]) - self.reader.asking(query.lang)
 
     def _named(self, position: int, lang: str) -> frozenset[str]:
         """What names a point or list: its heading's stems and the name its residual subpoint gives its items."""
         return self.heading_terms(position, lang) | self._item_names.get((position, lang), frozenset())
+
+    def _label_terms(self, position: int, lang: str) -> frozenset[str]:
+        """The stems of the act's name for the list at `position` ("права", "міндеттері"); none for a point."""
+        label = self.style.list_label(self.by_lang[lang][position], lang)
+        return frozenset(self.analyzer(label, lang)) if label else frozenset()
 
     def level_prior(self, positions: np.ndarray, params: RetrievalParams) -> np.ndarray:
         return np.array([params.level_prior.get(level, 0.0) for level in self.levels[positions]], dtype=np.float32)
@@ -365,7 +375,7 @@ class Retriever:
         point = next((p for p in family if self.levels[p] == "point"), None)
         if not subpoints or point is None:
             return order
-        terms = set(query.terms[lang])
+        terms = self._naming_terms(query)
         best_sub = max(subpoints, key=lambda p: fused[index_of[p]])
         scope = self.scope_of(best_sub)
         if self.asks_for(best_sub, query):
@@ -375,7 +385,14 @@ class Retriever:
             # "что говорится в пункте 8": the words that cite the point name the whole point, not its first list
             levels = {level for level, _ in query.cited}
             cites_only = levels == {"point"} and matched_scope <= query.citing
-            chosen = scope if matched_scope <= self._named(scope, lang) and not cites_only else point
+            # the best subpoint's list, else another list of the point its heading names ("а обязанности?" after
+            # a question about the rights: the history's subpoints lead, the question names the other list)
+            lists = [scope] + sorted((p for p in family if self.levels[p] == "list" and p != scope), key=lambda p: -fused[index_of[p]])
+            naming = [p for p in lists if matched_scope <= self._named(p, lang)] if not cites_only else []
+            # a list called by the act's own name for it ("міндеттері": the duties) before one whose lead-in only
+            # uses the word ("өз міндеттерін орындау үшін ... құқылы": the rights)
+            named = next((p for p in naming if matched_scope & self._label_terms(p, lang)), naming[0] if naming else None)
+            chosen = named if named is not None and (matched_scope or named == scope) else point
         if chosen == top:
             return order
         chosen_index = index_of[chosen]

@@ -124,6 +124,18 @@ def test_granularity_follows_the_question_scope(retriever):
     assert pipeline.run("назначать экспертизы", "ru").ids[0] == "regulation.p8.l1.s5"
 
 
+def test_a_followup_naming_the_other_list_gets_that_list(retriever):
+    """After the rights, "а обязанности?" asks for the duties: the history's subpoints lead the fused ranking, but
+    the question names the other list, by the act's own name for it (the Kazakh rights list's lead-in also says
+    "міндеттерін", to perform its duties), and not by the verb that asks ("нені істеуге міндетті")."""
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0}, normalization="minmax", followup_weight=1.0))
+    rights = [("Аудан прокуратурасының құқықтары қандай?", "kk")]
+    assert pipeline.run("Аудан прокуратурасының құқықтары қандай?", "kk").ids[0] == "regulation.p8.l1"
+    assert pipeline.run("ал міндеттері ше?", "kk", rights).ids[0] == "regulation.p8.l2"
+    assert pipeline.run("Ал ол нені істеуге міндетті?", "kk", rights).ids[0] == "regulation.p8.l2"
+    assert pipeline.run("А обязанности?", "ru", [("Какие права у прокуратуры района?", "ru")]).ids[0] == "regulation.p8.l2"
+
+
 def test_a_residual_subpoint_names_its_list(retriever):
     """"3) осуществляет иные полномочия": the powers of point 13 are the whole point, "other powers" that subpoint."""
     # the items' name and the residual's predicate: what the list's items are and what is done with them
