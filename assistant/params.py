@@ -5,14 +5,18 @@ that names it; nothing falls back to unrelated defaults.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from .errors import ZangerError
 
 PARAMS_FILE = Path(__file__).with_name("params.json")  # the parameters shipped with the package
 
 
-class ParamsError(ValueError):
-    """The parameter file is missing or malformed (a packaging or editing mistake, not a user's)."""
+class ParamsError(ZangerError):
+    """The parameter file is missing or malformed (a packaging or editing mistake, or a wrong $ZANGER_PARAMS)."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +42,25 @@ class RetrievalParams:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParamsError(f"cannot read the retrieval parameters {path}: {exc}") from exc
+            raise ParamsError("params_unreadable", path=path, reason=exc) from exc
         names = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or set(data) - names:
             unknown = sorted(set(data) - names) if isinstance(data, dict) else "not an object"
-            raise ParamsError(f"malformed retrieval parameters {path}: unknown fields {unknown}")
+            raise ParamsError("params_malformed", path=path, reason=f"unknown fields {unknown}")
         try:
             return cls(**data)
         except TypeError as exc:
-            raise ParamsError(f"malformed retrieval parameters {path}: {exc}") from exc
+            raise ParamsError("params_malformed", path=path, reason=exc) from exc
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        """Write atomically: a killed fit leaves the previous file whole."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n")
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the replaced file private
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise

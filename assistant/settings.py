@@ -69,6 +69,8 @@ class Settings:
             values["cors_origins"] = tuple(o.strip() for o in env["ZANGER_CORS_ORIGINS"].split(",") if o.strip())
         if env.get("ZANGER_SESSION_KEY"):
             values["session_key"] = env["ZANGER_SESSION_KEY"].encode("utf-8")
+        if env.get("ZANGER_PARAMS"):
+            values["params_file"] = Path(env["ZANGER_PARAMS"])
         if env.get("ZANGER_ALLOWED_HOSTS"):
             values["allowed_hosts"] = tuple(h.strip().lower() for h in env["ZANGER_ALLOWED_HOSTS"].split(",") if h.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -21,6 +21,24 @@ def pytest_configure(config):
     os.environ["ZANGER_INDEX_DIR"] = os.path.join(_SANDBOX, "index")
     os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
     os.environ["XDG_STATE_HOME"] = os.path.join(_SANDBOX, "state")
+    os.environ[HASHING_PARAMS_VAR] = _params_for_the_hashing_encoder()
+
+
+# The shipped parameters' answerability model reads the e5 encoder's similarities; the `hashing` encoder that
+# command-line tests run for speed has none of that meaning. Those tests get the shipped fusion weights without
+# the model (every question answered), via $ZANGER_PARAMS pointing at the file this names.
+HASHING_PARAMS_VAR = "ZANGER_TEST_HASHING_PARAMS"
+
+
+def _params_for_the_hashing_encoder() -> str:
+    import dataclasses
+
+    from assistant.params import PARAMS_FILE, RetrievalParams
+
+    params = dataclasses.replace(RetrievalParams.load(PARAMS_FILE), abstain_coef={}, abstain_bias=0.0)
+    path = os.path.join(_SANDBOX, "params-hashing.json")
+    params.save(path)
+    return path
 
 
 def pytest_unconfigure(config):

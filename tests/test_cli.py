@@ -33,7 +33,8 @@ def index_dir(tmp_path_factory) -> Path:
 
 
 def env_for(index_dir: Path | None, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ZANGER_ENCODER": "hashing", **extra}
+    # the shipped answerability model reads e5 similarities, not the hashing encoder's (see conftest)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ZANGER_ENCODER": "hashing", "ZANGER_PARAMS": os.environ["ZANGER_TEST_HASHING_PARAMS"], **extra}
     if index_dir is None:
         env.pop("ZANGER_INDEX_DIR", None)
     else:
@@ -310,3 +311,12 @@ def test_the_suite_never_writes_into_the_repo_or_home():
     for name in ("ZANGER_INDEX_DIR", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         path = Path(os.environ[name]).resolve()
         assert REPO not in path.parents and Path.home().resolve() not in path.parents
+
+
+def test_fitted_parameters_come_from_zanger_params(monkeypatch, tmp_path, index_dir):
+    """$ZANGER_PARAMS names the parameters file (one fitted for another encoder); unreadable, it is a clear error."""
+    monkeypatch.setenv("ZANGER_PARAMS", str(tmp_path / "mine.json"))
+    assert Settings.from_env().params_file == tmp_path / "mine.json"
+    (tmp_path / "mine.json").write_text("{not json", encoding="utf-8")
+    result = zanger("ask", "Кто возглавляет прокуратуру района?", index_dir=index_dir, ZANGER_PARAMS=str(tmp_path / "mine.json"))
+    assert result.returncode == 2 and "mine.json" in result.stderr and "Traceback" not in result.stderr
