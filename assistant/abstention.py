@@ -5,7 +5,8 @@ cannot tell "asked in other words" from "asked about something else": both use w
 does not. So the model also reads the question's *focus* (its specific words, minus the words
 that name the act or occur all over it) and asks whether the top clause covers each of them:
 by the same stem, through a concept of the lexicon ("зам" -> "заместитель"), or by spelling
-(a typo shares most character 4-grams). A logistic model over these features, fitted on the
+(a typo shares most character 4-grams), and in particular the word a question word determines
+("на какой *срок*": what is asked for). A logistic model over these features, fitted on the
 development set (`zanger eval --fit`), gives P(answerable); two thresholds turn it into one of
 three verdicts. The features, their names, the model and the verdict live here only.
 """
@@ -35,7 +36,7 @@ NEAR_CLAUSES = 5  # the best-ranked clauses whose words a misspelled focus word 
 FEATURES = (
     "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_max",
     "coverage", "unknown", "char_coverage", "overlap_top", "asks_amount",
-    "focus_size", "focus_missing_top", "focus_missing_act", "kazakh",
+    "focus_size", "focus_missing_top", "focus_missing_act", "asked_missing_top", "kazakh",
 )
 
 
@@ -73,6 +74,8 @@ def features(
         "focus_size": float(len(focus)),
         "focus_missing_top": len(missing_top) / len(focus) if focus else 0.0,
         "focus_missing_act": len(missing_act) / len(focus) if focus else 0.0,
+        # what a question word asks for ("какой срок", "қанша жыл"): a clause that does not say it does not answer
+        "asked_missing_top": float(query.asked is not None and query.asked in missing_top),
         # The encoder and the stemmer read the two languages unequally (dense similarities run lower for
         # Kazakh): the model learns a shift, so a question and its translation get the same verdict.
         "kazakh": float(lang == "kk"),

@@ -13,7 +13,7 @@ from .citation import CITATION_NOUNS, CITED_LEVELS, ORDINAL_TENS, ORDINALS, Cita
 from .clause import Clause
 from .lexical import LexicalIndex
 from .lexicon import Ambiguity, Lexicon
-from .normalization import tokenize
+from .normalization import fold_kazakh, tokenize
 from .stemming import Analyzer
 
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
@@ -36,6 +36,20 @@ class Query:
     words: frozenset[str] = frozenset()  # the question's normalized words, stopwords included
     cited: tuple[tuple[str, int], ...] = ()  # numbers the question cites: ("point", 8), ("subpoint", 3)
     citing: frozenset[str] = frozenset()  # stems that only say where: cited numbers, "пункт", "тармақ", "Положение"
+    asked: str | None = None  # the focus stem a question word determines: "какой срок" -> "срок", "қандай құжаттар"
+
+
+# Question words that determine a noun: the noun is what is asked for ("На какой срок назначается прокурор?" asks for
+# a term, "қандай құжаттар керек" for documents), the answer's type in question-answering terms. Matched folded.
+DETERMINERS = {
+    lang: frozenset(fold_kazakh(word) for word in words.split())
+    for lang, words in {
+        "ru": """какой какая какое какие какого какому каким каком какую каких какими каков какова каково каковы
+            сколько скольких""",
+        "kk": "қандай қанша қай қайсы неше",
+    }.items()
+}
+DETERMINED_WITHIN = 3  # tokens after the question word where its noun is looked for ("какой у прокуратуры адрес")
 
 
 # Words that ask rather than say what is asked about: modal and auxiliary verbs ("может ли", "нужно",
@@ -142,9 +156,11 @@ class Reader:
             s for s in terms[lang] if s not in general and s not in asking and not s.isdigit() and _cyrillic(s)
         ))
         ambiguity = self.lexicon.ambiguity(all_terms, lang)
+        asked = _asked(tokens, own, focus, lang)
         citing = (self._where.get(lang, frozenset()) | {str(n) for _, n in cited}) & set(all_terms)
         return Query(
             text, lang, terms, grams, concepts, expansion, document, focus, all_terms, ambiguity, frozenset(tokens), cited, citing,
+            asked,
         )
 
     def _citations(self, tokens: list[str], lang: str) -> tuple[list[str], tuple[tuple[str, int], ...]]:
@@ -185,6 +201,21 @@ class Reader:
         if not named:
             return None
         return named[-1] if lang == "kk" else named[0]
+
+
+def _asked(tokens: Sequence[str], stems: Sequence[str | None], focus: tuple[str, ...], lang: str) -> str | None:
+    """The first focus stem within DETERMINED_WITHIN tokens after a question word that determines a noun.
+
+    Example: "На какой срок назначается прокурор района?" -> "срок"; "Кто руководит прокуратурой?" -> None.
+    """
+    determiners = DETERMINERS.get(lang, frozenset())
+    for i, token in enumerate(tokens):
+        if fold_kazakh(token) in determiners:
+            following = stems[i + 1 : i + 1 + DETERMINED_WITHIN]
+            found = next((stem for stem in following if stem in focus), None)
+            if found:
+                return found
+    return None
 
 
 def _cyrillic(stem: str) -> bool:

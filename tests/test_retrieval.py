@@ -305,6 +305,19 @@ def test_words_that_ask_are_not_the_focus(retriever):
     assert "может" in retriever.read("может ли прокуратура вызвать меня", "ru").terms["ru"]
 
 
+@pytest.mark.parametrize("text, lang, asked", [
+    ("На какой срок назначается прокурор района?", "ru", "срок"),
+    ("Какой у прокуратуры адрес?", "ru", "адрес"),  # the noun a few words after its question word
+    ("Аудан прокуроры қанша жылға тағайындалады?", "kk", "жыл"),
+    ("прокуратураға жұмысқа орналасу үшін кандай кужаттар керек", "kk", "кужат"),  # matched folded
+    ("Кто руководит прокуратурой района?", "ru", None),  # "кто" determines no noun
+    ("Какие у районной прокуратуры права?", "ru", None),  # "права" is all over the act: not a focus
+])
+def test_what_a_question_word_asks_for(retriever, text, lang, asked):
+    """The answer's type: the focus word a question word determines, which the top clause must say."""
+    assert retriever.read(text, lang).asked == asked
+
+
 def test_a_misspelled_focus_word_is_still_the_acts(retriever):
     """A typo of a word of the nearest clauses is the act's word; a word the act never uses is not."""
     pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0, "chars": 1.0}, normalization="minmax"))
