@@ -309,11 +309,16 @@ class Retriever:
 
     def cited(self, query: Query, positions: np.ndarray) -> np.ndarray:
         """How well each clause's number fits the numbers the question cites: 1 for the cited point (with all
-        its lists and subpoints), 1 more for its cited subpoint; a subpoint cited alone counts in every point."""
+        its lists and subpoints), 1 more for its cited subpoint; a subpoint cited alone counts in every point.
+        A number is a point of the document the question names, when that document has it ("пункт 1 приказа")."""
         score = np.zeros(len(positions), dtype=np.float32)
         points = {n for level, n in query.cited if level == "point"}
         subpoints = {n for level, n in query.cited if level == "subpoint"}
         in_point = np.isin(self.points[positions], list(points)) if points else np.ones(len(positions), dtype=bool)
+        if query.document:
+            in_document = in_point & (self.documents[positions] == query.document)
+            if (points or subpoints) and in_document.any():
+                in_point = in_document
         if points:
             score += in_point
         if subpoints:

@@ -279,6 +279,8 @@ def test_a_cited_point_is_looked_up(retriever):
     pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0}, normalization="minmax"))
     assert pipeline.run("Что постановляет первый пункт приказа?", "ru").ids[0] == "order.p1"
     assert pipeline.run("Бұйрықтың бірінші тармағы", "kk").ids[0] == "order.p1"
+    # the named document's point, even when the other document's point 1 matches more words
+    assert pipeline.run("пункт 1 приказа: прокуратура района, приравненная прокуратура, территориальное подразделение", "ru").ids[0] == "order.p1"
     assert pipeline.run("подпункт 3) пункта 8 Положения: обязанности", "ru").ids[0] == "regulation.p8.l2.s3"
     # a question that only cites a point gets the whole point, not its first list
     assert pipeline.run("Что сказано в пункте 8 Положения?", "ru").ids[0] == "regulation.p8"
