@@ -203,6 +203,10 @@ class Retriever:
         vocabulary = ActVocabulary.of(self.by_lang, self.lexical, style, analyzer, naming)
         self.reader = Reader(analyzer, lexicon, vocabulary, self.langs)
         self._residuals, self._item_names = residual_names(self.by_lang, analyzer, self.scope_of)
+        self._labels = {  # (list position, lang) -> stems of the act's name for the list ("права", "міндеттері")
+            (i, lang): frozenset(analyzer(label, lang)) for lang in self.langs for i, c in enumerate(self.by_lang[lang])
+            if c.level == "list" and (label := style.list_label(c, lang))
+        }
         self.cache = EmbeddingCache(cache_size)
         self._term_cache: dict[tuple[int, str, bool], frozenset[str]] = {}
 
@@ -351,11 +355,6 @@ class Retriever:
         """What names a point or list: its heading's stems and the name its residual subpoint gives its items."""
         return self.heading_terms(position, lang) | self._item_names.get((position, lang), frozenset())
 
-    def _label_terms(self, position: int, lang: str) -> frozenset[str]:
-        """The stems of the act's name for the list at `position` ("права", "міндеттері"); none for a point."""
-        label = self.style.list_label(self.by_lang[lang][position], lang)
-        return frozenset(self.analyzer(label, lang)) if label else frozenset()
-
     def level_prior(self, positions: np.ndarray, params: RetrievalParams) -> np.ndarray:
         return np.array([params.level_prior.get(level, 0.0) for level in self.levels[positions]], dtype=np.float32)
 
@@ -380,24 +379,21 @@ class Retriever:
         point = next((p for p in family if self.levels[p] == "point"), None)
         if not subpoints or point is None:
             return order
-        terms = self._naming_terms(query)
         best_sub = max(subpoints, key=lambda p: fused[index_of[p]])
         scope = self.scope_of(best_sub)
         if self.asks_for(best_sub, query):
             chosen = best_sub
         else:
-            matched_scope = terms & (self.clause_terms(point, lang) | self._named(point, lang))
+            matched_scope = self._naming_terms(query) & (self.clause_terms(point, lang) | self._named(point, lang))
             # "что говорится в пункте 8": the words that cite the point name the whole point, not its first list
-            levels = {level for level, _ in query.cited}
-            cites_only = levels == {"point"} and matched_scope <= query.citing
-            # the best subpoint's list, else another list of the point its heading names ("а обязанности?" after
-            # a question about the rights: the history's subpoints lead, the question names the other list)
+            cites_only = {level for level, _ in query.cited} == {"point"} and matched_scope <= query.citing
+            # the best subpoint's list, else another list of the point its heading names ("а обязанности?" after a
+            # question about the rights: the history's subpoints lead), one the act calls by that name first (the
+            # Kazakh duties are "міндеттері"; the rights' lead-in only says "өз міндеттерін орындау үшін")
             lists = [scope] + sorted((p for p in family if self.levels[p] == "list" and p != scope), key=lambda p: -fused[index_of[p]])
             naming = [p for p in lists if matched_scope <= self._named(p, lang)] if not cites_only else []
-            # a list called by the act's own name for it ("міндеттері": the duties) before one whose lead-in only
-            # uses the word ("өз міндеттерін орындау үшін ... құқылы": the rights)
-            named = next((p for p in naming if matched_scope & self._label_terms(p, lang)), naming[0] if naming else None)
-            chosen = named if named is not None and (matched_scope or named == scope) else point
+            named = next((p for p in naming if matched_scope & self._labels.get((p, lang), frozenset())), naming[0] if naming else None)
+            chosen = point if named is None else named
         if chosen == top:
             return order
         chosen_index = index_of[chosen]
