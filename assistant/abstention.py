@@ -82,15 +82,11 @@ def features(
     }
 
 
-def _concept_terms(stem: str, query: Query, lang: str, retriever: "Retriever") -> frozenset[str]:
-    """The act's terms for the concepts this stem of the question named."""
-    named = [cid for cid, stems in query.concepts.items() if stem in stems]
-    return retriever.reader.lexicon.terms(named, lang)
-
-
 def _covered(stem: str, query: Query, clause_terms: frozenset[str], retriever: "Retriever", lang: str) -> bool:
-    """Does a clause say what this focus word asks about: the same stem, a concept, or a spelling of it?"""
-    if stem in clause_terms or _concept_terms(stem, query, lang, retriever) & clause_terms:
+    """Does a clause say what this focus word asks about: the same stem, a concept it names (in one of the act's
+    wordings, whole), or a spelling of it?"""
+    named = [cid for cid, stems in query.concepts.items() if stem in stems]
+    if stem in clause_terms or retriever.reader.lexicon.worded_in(named, lang, clause_terms):
         return True
     return any(_spelling_of(stem, term) for term in clause_terms)
 

@@ -140,6 +140,13 @@ class Lexicon:
             stem for cid in concept_ids if cid in self.concepts for phrase in self.concepts[cid].terms.get(lang, ()) for stem in phrase
         )
 
+    def worded_in(self, concept_ids: Iterable[str], lang: str, stems: frozenset[str]) -> bool:
+        """Does a text with these stems say one of the concepts in the act's wording: all the stems of one of its
+        terms? "заместитель прокурора района" is not said by a clause that names only the prosecutor of the district."""
+        return any(
+            set(phrase) <= stems for cid in concept_ids if cid in self.concepts for phrase in self.concepts[cid].terms.get(lang, ())
+        )
+
     def ambiguity(self, stems: Sequence[str], lang: str) -> Ambiguity | None:
         """The first word of the question that its language makes ambiguous, if any.
 

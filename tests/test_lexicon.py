@@ -39,6 +39,14 @@ def test_concepts_give_the_acts_terms_in_both_languages(lexicon):
     assert lexicon.terms(["legal_entity"], "kk") == frozenset(analyze("заңды тұлға", "kk"))
 
 
+def test_a_clause_says_a_concept_only_in_one_whole_wording(lexicon):
+    said = frozenset(analyze("Юридическое лицо в организационно-правовой форме учреждения", "ru"))
+    assert lexicon.worded_in(["legal_entity"], "ru", said)
+    # "лицо" alone is one stem of the act's wording "юридическое лицо": a clause about persons does not say it
+    assert not lexicon.worded_in(["legal_entity"], "ru", frozenset(analyze("должностные лица", "ru")))
+    assert not lexicon.worded_in(["deputy"], "ru", said)
+
+
 def test_an_ambiguous_kazakh_word_is_known(lexicon):
     found = lexicon.ambiguity(analyze("Ал міндеттері ше?", "kk"), "kk")
     assert found is not None and found.concepts == ("tasks", "duties")

@@ -336,3 +336,13 @@ def test_a_followup_in_the_other_language_is_judged_on_its_own_words(retriever):
     assert len(prepared.earlier) == 1  # the earlier turn's evidence still counts
     same = pipeline.prepare("Ал оны кім тағайындайды?", "kk", [("Аудан прокуратурасын кім басқарады?", "kk")])
     assert same.scope.focus == ("тагайында", "баскар")
+
+
+def test_a_concept_covers_a_clause_only_in_a_whole_wording(retriever):
+    """"Заместитель прокурора района" is not said by a clause that names only the district prosecutor: one stem
+    of the concept's wording (прокурор) does not make the clause say the deputy."""
+    pipeline = Pipeline(retriever, RetrievalParams(weights={"lexical": 1.0}, normalization="minmax"))
+    deputy = pipeline.run("Кто назначает заместителя прокурора района на должность?", "ru")
+    assert retriever.ids[int(deputy.positions[0])] == "regulation.p10"
+    assert deputy.features["focus_missing_top"] > 0.0
+    assert pipeline.run("Кто назначает прокурора района на должность?", "ru").features["focus_missing_top"] == 0.0
