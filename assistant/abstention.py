@@ -6,18 +6,22 @@ does not. So the model also reads the question's *focus* (its specific words, mi
 that name the act or occur all over it) and asks whether the top clause covers each of them:
 by the same stem, through a concept of the lexicon ("зам" -> "заместитель"), or by spelling
 (a typo shares most character 4-grams), and in particular the word a question word determines
-("на какой *срок*": what is asked for). A logistic model over these features, fitted on the
+("на какой *срок*": what is asked for). A word the clause does not say may still be filler ("в двух
+словах") or the very thing asked about ("зарплата"): the encoder tells which, as the question without those
+words comes much nearer the clause only when they carried a subject of their own. A logistic model over these features, fitted on the
 development set (`zanger eval --fit`), gives P(answerable); two thresholds turn it into one of
 three verdicts. The features, their names, the model and the verdict live here only.
 """
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .normalization import tokenize
 from .query import Query
 
 if TYPE_CHECKING:
@@ -34,10 +38,11 @@ FUZZY_SHARE = 0.6  # a word shares this much of its character 4-grams with a cla
 NEAR_CLAUSES = 5  # the best-ranked clauses whose words a misspelled focus word is checked against
 
 FEATURES = (
-    "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_max",
+    "fused_top", "fused_margin", "dense_max", "dense_gap", "dense_twin_max", "lexical_per_term",
     "coverage", "unknown", "char_coverage", "overlap_top", "asks_amount",
-    "focus_size", "focus_missing_top", "focus_missing_act", "asked_missing_top", "kazakh",
+    "focus_size", "focus_missing_top", "focus_missing_act", "asked_missing_top", "unsaid_pull", "kazakh",
 )
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def features(
@@ -65,7 +70,8 @@ def features(
         "dense_max": float(dense.max()),
         "dense_gap": float(dense.max() - dense.mean()),
         "dense_twin_max": float(signals["dense_twin"].max()),
-        "lexical_max": float(signals["lexical"].max()),
+        # BM25 sums over the question's words: per word, a question asked twice over is the same evidence
+        "lexical_per_term": float(signals["lexical"].max()) / max(1, len(query.terms[lang])),
         "coverage": len(known) / len(terms) if terms else 0.0,
         "unknown": float(len(terms - known)),
         "char_coverage": len(known_grams) / len(grams) if grams else 0.0,
@@ -76,6 +82,7 @@ def features(
         "focus_missing_act": len(missing_act) / len(focus) if focus else 0.0,
         # what a question word asks for ("какой срок", "қанша жыл"): a clause that does not say it does not answer
         "asked_missing_top": float(query.asked is not None and query.asked in missing_top),
+        "unsaid_pull": _unsaid_pull(query, missing_top, top, retriever),
         # The encoder and the stemmer read the two languages unequally (dense similarities run lower for
         # Kazakh): the model learns a shift, so a question and its translation get the same verdict.
         "kazakh": float(lang == "kk"),
@@ -89,6 +96,22 @@ def _covered(stem: str, query: Query, clause_terms: frozenset[str], retriever: "
     if stem in clause_terms or retriever.reader.lexicon.worded_in(named, lang, clause_terms):
         return True
     return any(_spelling_of(stem, term) for term in clause_terms)
+
+
+def _unsaid_pull(query: Query, unsaid: Sequence[str], top: int, retriever: "Retriever") -> float:
+    """How much nearer the top clause the question comes without the focus words that clause does not say (dense
+    similarity, without minus with). Filler ("если в двух словах") moves it little; a subject the act does not
+    have ("какая зарплата у прокурора") held it away. 0 when the clause says every focus word, or nothing else."""
+    if not unsaid:
+        return 0.0
+    lang, dropped = query.lang, frozenset(unsaid)
+    analyzer = retriever.reader.analyzer
+    kept = _WORD.sub(lambda m: "" if dropped & set(analyzer.terms(tokenize(m.group()), lang)) else m.group(), query.text)
+    if not _WORD.search(kept):  # nothing the clause says is left to compare: focus_missing_top says it all
+        return 0.0
+    row = retriever.rows[lang][[top]]
+    with_words, without = (float(retriever.dense.similarity(retriever.embed(t), row)[0]) for t in (query.text, kept))
+    return without - with_words
 
 
 def _known(stem: str, query: Query, vocabulary: Mapping[str, int], near: frozenset[str]) -> bool:

@@ -221,6 +221,7 @@ in the conversation: /new starts over, /exit or Ctrl-D leaves; arrows and Ctrl-R
     "eval": """examples:
   zanger eval                      # writes eval/report.md, eval/report.png, eval/results.json
   zanger eval --fit                # refit assistant/params.json first
+  zanger eval --fit abstention     # ... its answerability model only, on the fusion weights it has
   zanger eval --report /tmp/report.md --no-significance""",
 }
 
@@ -302,7 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     evaluate = common(sub.add_parser("eval", help="retrieval-quality evaluation on the development set"))
-    evaluate.add_argument("--fit", action="store_true", help="fit fusion weights and abstention on the development set first")
+    evaluate.add_argument(
+        "--fit", nargs="?", const="all", choices=("all", "abstention"),
+        help="fit on the development set first: fusion weights and answerability (all), or answerability only, "
+        "keeping the fusion weights of the parameters in use (abstention)",
+    )
     evaluate.add_argument("--params-out", help="where --fit writes the parameters (default: assistant/params.json of the checkout)")
     evaluate.add_argument("--test-dir", help="frozen test split folder (default: test/ inside the eval folder)")
     evaluate.add_argument("--report", default=None, help="where to write the markdown report (default eval/report.md)")

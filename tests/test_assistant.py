@@ -158,3 +158,15 @@ def test_a_kazakh_word_with_two_meanings_shows_both(assistant):
     assert "regulation.p6" in points and "regulation.p8" in points
     assert answer.note and "міндет" in answer.note
     assert assistant.ask("Какие задачи у прокуратуры района?").note is None
+
+
+def test_words_the_clause_does_not_say_are_weighed_by_what_they_carry(assistant):
+    """A focus word the top clause does not say pulls the question away from it when it names a subject of its
+    own ("зарплата"), little when it is filler ("в двух словах"); with every focus word said there is no pull."""
+    run = assistant.pipeline.run
+    salary = run("Какая зарплата у прокурора района?", "ru")
+    filler = run("Чем вообще занимается районная прокуратура, если в двух словах?", "ru")
+    said = run("Кто назначает прокурора района на должность?", "ru")
+    assert salary.features["focus_missing_top"] > 0 and filler.features["focus_missing_top"] > 0
+    assert salary.features["unsaid_pull"] > 2 * filler.features["unsaid_pull"] > 0
+    assert said.features["focus_missing_top"] == 0 and said.features["unsaid_pull"] == 0.0

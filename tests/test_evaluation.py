@@ -54,6 +54,21 @@ def test_the_harness_reports_every_system_target_and_agreement(pipeline):
     json.dumps(results, default=float)
 
 
+def test_fitting_answerability_only_keeps_the_fusion_weights(pipeline):
+    from assistant.evaluation.fitting import fit
+
+    dev = EvalSet("dev", QUESTIONS, QRELS)
+    prepared = prepare(pipeline, QUESTIONS)
+    kept = fit(pipeline, prepared, QUESTIONS, QRELS, pipeline.params, FitBudget(rounds=1, folds=2, fusion=False))
+    assert kept.weights == pipeline.params.weights and kept.normalization == pipeline.params.normalization
+    assert set(kept.abstain_coef) == set(abstention.FEATURES) and kept.abstain_threshold
+    refitted = fit(pipeline, prepared, QUESTIONS, QRELS, pipeline.params, FitBudget(rounds=1, folds=2))
+    assert refitted.weights != pipeline.params.weights  # the full fit starts from every signal, not from these
+    report = build_report(evaluate(pipeline, dev, None, fit_params=True, significance=False, budget=FitBudget(rounds=1, folds=2, fusion=False),
+                                   log=lambda _: None)[0], FitBudget(rounds=1, folds=2, fusion=False), 10)
+    assert "Fusion weights kept as given" in report
+
+
 def test_evaluation_and_service_share_one_decision(pipeline):
     """The evaluation's prepared path and the service's `run` give the same ranking and verdict."""
     prepared = prepare(pipeline, QUESTIONS)

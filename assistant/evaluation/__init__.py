@@ -26,7 +26,7 @@ from .runs import (
 __all__ = ["EvalSet", "FitBudget", "Question", "build_report", "evaluate", "load_set", "plot"]
 
 SIGNIFICANCE_ROUNDS = 10_000
-FOCUS_FEATURES = ("focus_size", "focus_missing_top", "focus_missing_act")
+FOCUS_FEATURES = ("focus_size", "focus_missing_top", "focus_missing_act", "asked_missing_top", "unsaid_pull")
 
 
 def baselines(full: RetrievalParams) -> dict[str, RetrievalParams]:

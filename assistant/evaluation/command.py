@@ -71,13 +71,13 @@ def run(args) -> int:
     test = load_set(test_dir, "test") if (test_dir / "questions.jsonl").is_file() else None
     settings = Settings.from_env(index_dir=args.index_dir, encoder=args.encoder)
     assistant = Assistant.load(settings, progress=sys.stderr.isatty())
-    budget = FitBudget()
+    budget = FitBudget(fusion=args.fit != "abstention")
 
     def progress(items):
         return tqdm(items, file=sys.stderr, leave=False, disable=None, unit="q" if len(items) > 20 else "fold")
 
     results, params = evaluate(
-        assistant.pipeline, dev, test, fit_params=args.fit, significance=not args.no_significance, budget=budget,
+        assistant.pipeline, dev, test, fit_params=bool(args.fit), significance=not args.no_significance, budget=budget,
         progress=progress, log=lambda line: print(line, file=sys.stderr),
     )
     from .import SIGNIFICANCE_ROUNDS

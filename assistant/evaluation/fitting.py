@@ -30,6 +30,7 @@ class FitBudget:
     max_false_refusals: float = 0.05  # answerable development questions not answered directly, at most
     max_false_rejections: float = 0.01  # answerable development questions called not-in-the-act, at most
     confidence: float = 0.75  # ... held at this one-sided confidence for new questions (Clopper-Pearson)
+    fusion: bool = True  # refit the fusion weights too; False keeps the given ones and refits answerability only
 
 
 def objective(pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels, params: RetrievalParams) -> float:
@@ -120,8 +121,8 @@ def fit_abstention(
 
 
 def fit(pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels, base: RetrievalParams, budget: FitBudget) -> RetrievalParams:
-    """Fusion first, then abstention on the fitted ranking."""
-    params = fit_fusion(pipeline, prepared, questions, qrels, base, budget)
+    """Fusion first (unless the budget keeps `base`'s), then abstention on the fitted ranking."""
+    params = fit_fusion(pipeline, prepared, questions, qrels, base, budget) if budget.fusion else base
     return fit_abstention(run_system(pipeline, prepared, questions, params, "train"), questions, qrels, params, budget)
 
 
@@ -129,12 +130,15 @@ def cross_validate(
     pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels,
     base: RetrievalParams, budget: FitBudget, progress: Callable = iter, seed: int = 0,
 ) -> SystemRun:
-    """Each question ranked and judged by parameters fitted without it (k-fold), for an honest estimate."""
+    """Each question ranked and judged by parameters fitted without it (k-fold), for an honest estimate. Each fold
+    fits the whole method, fusion weights included, even when the final fit keeps them: kept weights were fitted
+    on these questions too, and a row that reused them would be a training figure for the ranking."""
     merged = SystemRun(f"Full ({budget.folds}-fold CV)", {}, {}, {}, {})
+    whole = replace(budget, fusion=True)
     for kept, held in progress(list(folds(len(questions), budget.folds, seed))):
         train = [questions[i] for i in kept]
         test = [questions[i] for i in held]
-        params = fit(pipeline, prepared, train, qrels, base, budget)
+        params = fit(pipeline, prepared, train, qrels, base, whole)
         part = run_system(pipeline, prepared, test, params, "cv")
         for field in ("ranked", "features", "probability", "verdict"):
             getattr(merged, field).update(getattr(part, field))

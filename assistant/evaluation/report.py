@@ -45,7 +45,8 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         "",
         "The **test** split (`eval/test/`) was written blind from the act's texts and is never fitted on: its rows "
         "are the estimate for unseen questions. The **dev** set is fitted on; its cross-validated row "
-        f"({budget.folds}-fold: each question judged by parameters fitted without it) is the other honest figure, "
+        f"({budget.folds}-fold: each question judged by parameters fitted without it, fusion weights included) is the "
+        "other honest figure, "
         "and its fitted row is a training figure only.",
         "",
         "P-R@k: a clause of the right point in the top k. C-R@k: the best clause itself (the subpoint when the "
@@ -131,7 +132,9 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         "",
         "## Fitted parameters",
         "",
-        f"Coordinate ascent, {budget.rounds} rounds at most. Normalization `{params['normalization']}`; signal weights "
+        ("Fusion weights: coordinate ascent, " + f"{budget.rounds} rounds at most." if budget.fusion else
+         "Fusion weights kept as given (`--fit abstention` refits the answerability model only); fitted by coordinate "
+         "ascent before.") + f" Normalization `{params['normalization']}`; signal weights "
         f"{json.dumps(params['weights'])}; level priors {json.dumps(params['level_prior'])}; follow-up weight "
         f"{params['followup_weight']:g}; granularity by question scope: {params['settle_granularity']}.",
         "",
