@@ -7,10 +7,11 @@ that name the act or occur all over it) and asks whether the top clause covers e
 by the same stem, through a concept of the lexicon ("зам" -> "заместитель"), or by spelling
 (a typo shares most character 4-grams), and in particular the word a question word determines
 ("на какой *срок*": what is asked for). A word the clause does not say may still be filler ("в двух
-словах") or the very thing asked about ("зарплата"): the encoder tells which, as the question without those
-words comes much nearer the clause only when they carried a subject of their own. A logistic model over these features, fitted on the
-development set (`zanger eval --fit`), gives P(answerable); two thresholds turn it into one of
-three verdicts. The features, their names, the model and the verdict live here only.
+словах") or the very thing asked about ("зарплата"): the encoder tells which, as the question
+without those words comes much nearer the clause only when they carried a subject of their own.
+A logistic model over these features, fitted on the development set (`zanger eval --fit`), gives
+P(answerable); two thresholds turn it into one of three verdicts. The features, their names,
+the model and the verdict live here only.
 """
 from __future__ import annotations
 
