@@ -132,7 +132,7 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         "",
         "## Fitted parameters",
         "",
-        ("Fusion weights: coordinate ascent, " + f"{budget.rounds} rounds at most." if budget.fusion else
+        (f"Fusion weights: coordinate ascent, {budget.rounds} rounds at most." if budget.fusion else
          "Fusion weights kept as given (`--fit abstention` refits the answerability model only); fitted by coordinate "
          "ascent before.") + f" Normalization `{params['normalization']}`; signal weights "
         f"{json.dumps(params['weights'])}; level priors {json.dumps(params['level_prior'])}; follow-up weight "
