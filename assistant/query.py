@@ -146,7 +146,10 @@ class Reader:
         grams = self.analyzer.grams([t for t, kept in zip(tokens, keep) if kept], lang)
         general = self.vocabulary.general.get(lang, frozenset())
         # A concept named only by words found all over the act (прокуратура, район) tells nothing.
-        concepts = {cid: stems for cid, stems in self.lexicon.find(all_terms, lang).items() if stems - general}
+        # Nor does a concept named by those words only: "бұйрық" says which document, and its expansion
+        # ("приказываю", "бұйырамын") would make the preamble win what the document prior already says.
+        searched = tuple(s for s, kept in zip(own, keep) if kept and s)
+        concepts = {cid: stems for cid, stems in self.lexicon.find(searched, lang).items() if stems - general}
         expansion = {
             other: tuple(sorted(self.lexicon.terms(concepts, other) - set(terms[other]))) for other in self.langs
         }

@@ -195,6 +195,15 @@ def test_naming_the_order_does_not_make_its_title_win(retriever):
     assert retriever.read("Приказ Генерального Прокурора № 127 об утверждении Положения", "ru").terms["ru"] == ("утвержден",)
 
 
+def test_the_named_documents_own_words_do_not_expand_the_search(retriever):
+    """"Бұйрық" says which document: its concept ("бұйырамын", "приказываю") would pull the preamble, which says them."""
+    query = retriever.read("Бұйрық қайда жариялануы тиіс?", "kk")
+    assert query.document == "order" and "order" not in query.concepts
+    assert not {"бұйыра", "приказыва"} & {t for terms in query.expansion.values() for t in terms}
+    # What the question asks about still names its concept, in both languages' expansion.
+    assert "publication_placement" in query.concepts and query.expansion["ru"]
+
+
 def test_the_kazakh_document_words_come_from_the_act(retriever):
     assert retriever.read("Бұйрыққа кім қол қойды?", "kk").document == "order"
     assert retriever.read("Ереже бойынша прокуратура құқықтары", "kk").document == "regulation"
