@@ -106,8 +106,8 @@ def _unsaid_pull(query: Query, unsaid: Sequence[str], top: int, retriever: "Retr
     if not unsaid:
         return 0.0
     lang, dropped = query.lang, frozenset(unsaid)
-    analyzer = retriever.reader.analyzer
-    kept = _WORD.sub(lambda m: "" if dropped & set(analyzer.terms(tokenize(m.group()), lang)) else m.group(), query.text)
+    reader = retriever.reader
+    kept = _WORD.sub(lambda m: "" if dropped & set(reader.terms(tokenize(m.group()), lang)) else m.group(), query.text)
     if not _WORD.search(kept):  # nothing the clause says is left to compare: focus_missing_top says it all
         return 0.0
     row = retriever.rows[lang][[top]]

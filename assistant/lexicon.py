@@ -134,6 +134,10 @@ class Lexicon:
             self._first_stem[lang] = index
         return index
 
+    def stems(self, lang: str) -> frozenset[str]:
+        """Every stem of every term and variant in `lang`."""
+        return frozenset(stem for concept in self.concepts.values() for phrase in concept.phrases(lang) for stem in phrase)
+
     def terms(self, concept_ids: Iterable[str], lang: str) -> frozenset[str]:
         """The stems of the act's own wording of these concepts in `lang`."""
         return frozenset(

@@ -17,6 +17,8 @@ from .normalization import fold_kazakh, tokenize
 from .stemming import Analyzer
 
 GENERAL_SHARE = 0.2  # a stem in more than this share of a language's clauses names no topic (прокуратура, район)
+FAMILY_ROOT = 5  # letters a question's stem shares with the act's stem of its word family, at least (see `conflate`)
+FAMILY_TAIL = 3  # letters one of the two runs past the other, at most
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class ActVocabulary:
     identifying: Mapping[str, frozenset[str]]  # of those, the ones that identify it (number, date, issuer, document nouns)
     documents: Mapping[str, Mapping[str, str]]  # lang -> stem that names a document -> "order" | "regulation"
     general: Mapping[str, frozenset[str]]  # stems in so many clauses that they say nothing of a topic
+    words: Mapping[str, frozenset[str]] = field(default_factory=dict)  # every stem the act's clauses use
 
     @classmethod
     def of(
@@ -92,7 +95,7 @@ class ActVocabulary:
     ) -> "ActVocabulary":
         """The vocabulary of an act's clauses (`by_lang`, their BM25 index `lexical`), its documents' names
         (`style`) and the texts that name it (`naming`: titles, number, date), per language."""
-        naming_stems, identifying, documents, general = {}, {}, {}, {}
+        naming_stems, identifying, documents, general, words = {}, {}, {}, {}, {}
         for lang, clauses in by_lang.items():
             index = lexical[lang]
             naming_stems[lang] = frozenset(s for text in naming.get(lang, ()) for s in analyzer(text, lang))
@@ -101,7 +104,8 @@ class ActVocabulary:
             signed = {s for c in clauses if c.part == "signature" for s in analyzer(c.text, lang)}
             identifying[lang] = naming_stems[lang] & (signed | set(documents[lang]))
             general[lang] = frozenset(t for t, df in index.document_frequency().items() if df > GENERAL_SHARE * index.size)
-        return cls(naming=naming_stems, identifying=identifying, documents=documents, general=general)
+            words[lang] = frozenset(index.vocabulary)
+        return cls(naming=naming_stems, identifying=identifying, documents=documents, general=general, words=words)
 
 
 class Reader:
@@ -117,6 +121,30 @@ class Reader:
         self._cited_levels = {
             lang: {stem: level for level, noun in CITED_LEVELS.get(lang, {}).items() for stem in analyzer(noun, lang)} for lang in langs
         }
+        self._families = {lang: _families(vocabulary.words.get(lang, frozenset()) | lexicon.stems(lang)) for lang in langs}
+
+    def terms(self, tokens: Sequence[str], lang: str) -> tuple[str, ...]:
+        """The stems of `tokens` as the act spells them: a stem the act and its lexicon never use becomes the one of
+        theirs it differs from by an ending the stemmer left (see `conflate`)."""
+        return tuple(self.conflate(stem, lang) for stem in self.analyzer.terms(tokens, lang))
+
+    def conflate(self, stem: str, lang: str) -> str:
+        """The act's stem of the same word family as `stem`, or `stem` itself.
+
+        A stemmer strips inflection, not derivation, and not always alike: Snowball reads "размещен" as "размещ"
+        and "размещение" as "размещен", "действовать" as "действова" and "действие" as "действ". A question stem
+        the act never uses is taken for the act's stem it extends or is extended by, by at most FAMILY_TAIL
+        letters past a shared start of at least FAMILY_ROOT: the closest such stem, the shortest on a tie.
+        Bound to the act's own vocabulary, this cannot join two words the act tells apart.
+        """
+        families = self._families.get(lang)
+        if not families or len(stem) < FAMILY_ROOT or stem in families["known"]:
+            return stem
+        near = [
+            k for k in families["by_root"].get(stem[:FAMILY_ROOT], ())
+            if abs(len(k) - len(stem)) <= FAMILY_TAIL and (k.startswith(stem) or stem.startswith(k))
+        ]
+        return min(near, key=lambda k: (abs(len(k) - len(stem)), len(k), k)) if near else stem
 
     def asking(self, lang: str) -> frozenset[str]:
         """The stems of ASKING_WORDS in `lang`: they ask, and name nothing of the act."""
@@ -125,7 +153,8 @@ class Reader:
     def read(self, text: str, lang: str) -> Query:
         """Example: read("Кто подписал приказ?", "ru").document -> "order"; its terms keep "подписа", drop "приказ"."""
         tokens, cited = self._citations(tokenize(text), lang)
-        stems = {other: [self.analyzer.terms([t], other) for t in tokens] for other in self.langs}
+        # the question's own language as the act spells it; another language's analyzer reads foreign words, as is
+        stems = {other: [(self.terms if other == lang else self.analyzer.terms)([t], other) for t in tokens] for other in self.langs}
         own = [s[0] if s else None for s in stems[lang]]
         all_terms = tuple(s for s in own if s)
         document = self._document(all_terms, lang)
@@ -176,7 +205,7 @@ class Reader:
         """
         ordinals, nouns = self._ordinals.get(lang, {}), self._citation_nouns.get(lang, frozenset())
         levels, tens = self._cited_levels.get(lang, {}), ORDINAL_TENS.get(lang, {})
-        stems = [next(iter(self.analyzer.terms([t], lang)), None) for t in tokens]
+        stems = [next(iter(self.terms([t], lang)), None) for t in tokens]
         out: list[str | None] = list(tokens)
         cited = []
         for i, token in enumerate(tokens):
@@ -223,3 +252,12 @@ def _asked(tokens: Sequence[str], stems: Sequence[str | None], focus: tuple[str,
 
 def _cyrillic(stem: str) -> bool:
     return any("\u0400" <= ch <= "\u04ff" for ch in stem)
+
+
+def _families(known: frozenset[str]) -> dict:
+    """The stems a question's stems are conflated to, and those of FAMILY_ROOT letters or more by their first ones."""
+    by_root: dict[str, list[str]] = {}
+    for stem in sorted(known):
+        if len(stem) >= FAMILY_ROOT:
+            by_root.setdefault(stem[:FAMILY_ROOT], []).append(stem)
+    return {"known": known, "by_root": by_root}
