@@ -58,6 +58,7 @@ class Answer:
     confidence: float  # P(the act answers the question), from the abstention model
     followup: bool = False  # earlier turns were used to understand the question
     note: str | None = None  # e.g. a Kazakh word of the question that names two of the act's notions
+    matched: frozenset[str] | None = None  # the question's stems as the search read them (default: as analyzed)
 
     @property
     def abstained(self) -> bool:
@@ -65,7 +66,10 @@ class Answer:
         return self.verdict != "answered"
 
     def to_dict(self) -> dict:
-        stems = {lang: question_stems(self.question, lang) for lang in {hit.clause.lang for hit in self.hits}}
+        stems = {
+            lang: self.matched if self.matched is not None and lang == self.lang else question_stems(self.question, lang)
+            for lang in {hit.clause.lang for hit in self.hits}
+        }
         return {
             "question": self.question,
             "lang": self.lang,

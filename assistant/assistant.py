@@ -18,6 +18,7 @@ from .language import preload as preload_language_models
 from .lexicon import Lexicon
 from .params import PARAMS_FILE, RetrievalParams
 from .pipeline import Pipeline
+from .highlight import question_stems
 from .question import check_k, clean_question
 from .retrieval import PASSAGE_VERSION, Retriever, passage_text
 from .settings import Settings
@@ -126,6 +127,7 @@ class Assistant:
             confidence=decision.probability,
             followup=bool(context),
             note=note,
+            matched=question_stems(text, lang, self.retriever.reader.conflate),
         )
 
     def language_of(self, text: str, lang: str | None = None) -> str:

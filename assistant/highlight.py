@@ -9,6 +9,7 @@ normalized copy), so a client can cut the shown text at them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from .stemming import analyze
@@ -17,12 +18,15 @@ from .stemming import analyze
 _WORD = re.compile(r"[^\W_]+(?:[-\u00ad\u2010\u2011][^\W_]+)*")
 
 
-def question_stems(question: str, lang: str) -> frozenset[str]:
-    """The analyzed content words of a question; numbers are left out (a "8" would mark every "8)").
+def question_stems(question: str, lang: str, conflate: Callable[[str, str], str] | None = None) -> frozenset[str]:
+    """The analyzed content words of a question; numbers are left out (a "8" would mark every "8)"). With the
+    reader's `conflate` (`query.Reader.conflate`), a stem the act never uses is the act's of its word family, as the
+    search read it: "размещен" then marks "размещение".
 
     Example: question_stems("Кто назначает прокуроров?", "ru") -> {"назнача", "прокурор"}.
     """
-    return frozenset(stem for stem in analyze(question, lang) if not stem.isdigit())
+    stems = (stem for stem in analyze(question, lang) if not stem.isdigit())
+    return frozenset(conflate(stem, lang) for stem in stems) if conflate else frozenset(stems)
 
 
 def highlight_spans(text: str, stems: frozenset[str], lang: str) -> list[tuple[int, int]]:

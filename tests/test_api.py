@@ -356,6 +356,10 @@ def test_hits_highlight_the_words_of_the_question(client):
     marked = [hit["text"][start:end] for start, end in hit["highlights"]]
     assert marked[:4] == ["Прокуратуру", "района", "прокуратуру", "возглавляет"]
     assert all(start < end for start, end in hit["highlights"])
+    # the words the search matched through their word family are marked too ("размещен" read as "размещение")
+    body = ask(client, "Где должен быть размещен приказ?", k=1)
+    hit = body["hits"][0]
+    assert hit["id"] == "order.p2" and "размещение" in [hit["text"][start:end] for start, end in hit["highlights"]]
 
 
 def test_act_lists_the_whole_act_in_each_language(client, assistant):

@@ -35,3 +35,10 @@ def test_spans_index_the_text_as_given():
     spans = highlight_spans(text, question_stems("прокуратура района", "ru"), "ru")
     assert spans == [(1, 12), (15, 21)]
     assert all(text[start:end].isalpha() for start, end in spans)
+
+
+def test_the_readers_word_families_mark_what_the_search_matched():
+    families = {"размещ": "размещен"}.get
+    stems = question_stems("размещен", "ru", lambda stem, lang: families(stem, stem))
+    assert [m for m in highlight_spans("обеспечить размещение приказа", stems, "ru")] == [(11, 21)]
+    assert highlight_spans("обеспечить размещение приказа", question_stems("размещен", "ru"), "ru") == []
