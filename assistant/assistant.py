@@ -13,12 +13,12 @@ from .corpus import Act, load_act
 from .dense import DenseIndex
 from .encoders import load_encoder
 from .errors import IndexMissing, QuestionError, UnknownClause
+from .highlight import question_stems
 from .language import detect_language
 from .language import preload as preload_language_models
 from .lexicon import Lexicon
 from .params import PARAMS_FILE, RetrievalParams
 from .pipeline import Pipeline
-from .highlight import question_stems
 from .question import check_k, clean_question
 from .retrieval import PASSAGE_VERSION, Retriever, passage_text
 from .settings import Settings

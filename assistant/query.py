@@ -86,7 +86,7 @@ class ActVocabulary:
     identifying: Mapping[str, frozenset[str]]  # of those, the ones that identify it (number, date, issuer, document nouns)
     documents: Mapping[str, Mapping[str, str]]  # lang -> stem that names a document -> "order" | "regulation"
     general: Mapping[str, frozenset[str]]  # stems in so many clauses that they say nothing of a topic
-    words: Mapping[str, frozenset[str]] = field(default_factory=dict)  # every stem the act's clauses use
+    words: Mapping[str, frozenset[str]]  # every stem the act's clauses use
 
     @classmethod
     def of(
@@ -121,7 +121,13 @@ class Reader:
         self._cited_levels = {
             lang: {stem: level for level, noun in CITED_LEVELS.get(lang, {}).items() for stem in analyzer(noun, lang)} for lang in langs
         }
-        self._families = {lang: _families(vocabulary.words.get(lang, frozenset()) | lexicon.stems(lang)) for lang in langs}
+        # the stems a question's stems are conflated to, and those long enough to be, by their first FAMILY_ROOT letters
+        self._known = {lang: vocabulary.words.get(lang, frozenset()) | lexicon.stems(lang) for lang in langs}
+        self._by_root: dict[str, dict[str, list[str]]] = {lang: {} for lang in langs}
+        for lang, known in self._known.items():
+            for stem in sorted(known):
+                if len(stem) >= FAMILY_ROOT:
+                    self._by_root[lang].setdefault(stem[:FAMILY_ROOT], []).append(stem)
 
     def terms(self, tokens: Sequence[str], lang: str) -> tuple[str, ...]:
         """The stems of `tokens` as the act spells them: a stem the act and its lexicon never use becomes the one of
@@ -137,11 +143,10 @@ class Reader:
         letters past a shared start of at least FAMILY_ROOT: the closest such stem, the shortest on a tie.
         Bound to the act's own vocabulary, this cannot join two words the act tells apart.
         """
-        families = self._families.get(lang)
-        if not families or len(stem) < FAMILY_ROOT or stem in families["known"]:
+        if len(stem) < FAMILY_ROOT or stem in self._known.get(lang, frozenset()):
             return stem
         near = [
-            k for k in families["by_root"].get(stem[:FAMILY_ROOT], ())
+            k for k in self._by_root.get(lang, {}).get(stem[:FAMILY_ROOT], ())
             if abs(len(k) - len(stem)) <= FAMILY_TAIL and (k.startswith(stem) or stem.startswith(k))
         ]
         return min(near, key=lambda k: (abs(len(k) - len(stem)), len(k), k)) if near else stem
@@ -252,12 +257,3 @@ def _asked(tokens: Sequence[str], stems: Sequence[str | None], focus: tuple[str,
 
 def _cyrillic(stem: str) -> bool:
     return any("\u0400" <= ch <= "\u04ff" for ch in stem)
-
-
-def _families(known: frozenset[str]) -> dict:
-    """The stems a question's stems are conflated to, and those of FAMILY_ROOT letters or more by their first ones."""
-    by_root: dict[str, list[str]] = {}
-    for stem in sorted(known):
-        if len(stem) >= FAMILY_ROOT:
-            by_root.setdefault(stem[:FAMILY_ROOT], []).append(stem)
-    return {"known": known, "by_root": by_root}
