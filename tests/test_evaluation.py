@@ -7,7 +7,7 @@ import pytest
 from assistant import abstention
 from assistant.evaluation import EvalSet, FitBudget, Question, evaluate
 from assistant.evaluation.report import build_report
-from assistant.evaluation.runs import prepare, randomization_test, run_system
+from assistant.evaluation.runs import SystemRun, agreement, disagreements, prepare, randomization_test, run_system
 from assistant.params import ParamsError, RetrievalParams
 from assistant.pipeline import Pipeline
 
@@ -45,13 +45,39 @@ def test_the_harness_reports_every_system_target_and_agreement(pipeline):
     systems = {(s, name) for s, name, _, _ in results["table"]}
     assert {("test", "BM25"), ("test", "Dense"), ("test", "Full"), ("dev", "Full (2-fold CV)")} <= systems
     assert set(results["targets"]["ru"]) == {key for _, key, _, _ in __import__("assistant.evaluation.report", fromlist=["TARGETS"]).TARGETS}
-    assert results["agreement"]["dev"]["all"]["n"] == 3
+    assert results["agreement"]["dev"]["all"]["n"] == 3 == sum(results["disagreements"]["dev"].values())
     assert results["langid"]["lingua"]["all"] == 1.0 and results["langid"]["langdetect"]["kk"] == 0.0
     assert set(params.abstain_coef) == set(abstention.FEATURES)
     report = build_report(results, budget, 10_000)
     assert "## Targets (test split)" in report and "2-fold" in report and "| Full vs BM25 |" in report
+    assert "| other clause first: right in one language |" in report
     assert " s." not in report.split("\n")[2]  # no run time in the report: an unchanged method leaves it unchanged
     json.dumps(results, default=float)
+
+
+def test_pairs_that_disagree_are_told_apart_by_why():
+    pairs = tuple(
+        Question(f"{lang}{i}", lang, f"{lang} {i}", "paraphrase" if i < 4 else "out_of_scope", pair=f"p{i}")
+        for i in range(6) for lang in ("ru", "kk")
+    )
+    qrels = {f"{lang}{i}": ({"regulation.p10": 2, "regulation.p13": 1} if i < 4 else {}) for i in range(6) for lang in ("ru", "kk")}
+    first = {  # (ru, kk) clause first, (ru, kk) verdict
+        0: (("regulation.p10", "regulation.p10"), ("answered", "answered")),  # agreed
+        1: (("regulation.p10", "regulation.p13"), ("answered", "answered")),  # right in ru only
+        2: (("regulation.p13", "regulation.p1"), ("answered", "answered")),  # right in neither (p13 is not the best)
+        3: (("regulation.p10", "regulation.p10"), ("answered", "partial")),  # verdicts differ, answerable
+        4: (("regulation.p1", "regulation.p2"), ("not_in_act", "not_in_act")),  # refused alike: agreed
+        5: (("regulation.p1", "regulation.p2"), ("partial", "partial")),  # both partial, other closest clause
+    }
+    ranked = {f"{lang}{i}": [clauses[j]] for i, (clauses, _) in first.items() for j, lang in enumerate(("ru", "kk"))}
+    verdict = {f"{lang}{i}": verdicts[j] for i, (_, verdicts) in first.items() for j, lang in enumerate(("ru", "kk"))}
+    run, evalset = SystemRun("x", ranked, {}, {}, verdict), EvalSet("dev", pairs, qrels)
+    assert disagreements(run, evalset) == {
+        "agreed": 2, "verdicts differ: out of scope": 0, "verdicts differ: answerable": 1,
+        "both partial, other closest clause": 1, "other clause first: right in one language": 1,
+        "other clause first: right in neither": 1,
+    }
+    assert agreement(run, evalset)["all"] == {"n": 6, "agreement": 2 / 6}
 
 
 def test_fitting_answerability_only_keeps_the_fusion_weights(pipeline):

@@ -20,7 +20,8 @@ from .dataset import EvalSet, Question, load_set
 from .fitting import FitBudget, cross_validate, fit, fit_abstention
 from .report import METRICS, TARGETS, build_report, plot
 from .runs import (
-    SystemRun, abstention_stats, agreement, language_id, mean_over, per_query_metrics, prepare, randomization_test, run_system,
+    SystemRun, abstention_stats, agreement, disagreements, language_id, mean_over, per_query_metrics, prepare, randomization_test,
+    run_system,
 )
 
 __all__ = ["EvalSet", "FitBudget", "Question", "build_report", "evaluate", "load_set", "plot"]
@@ -146,6 +147,7 @@ def evaluate(
         "kind_systems": kind_systems,
         "kinds": kinds,
         "agreement": {s.name: agreement(runs[(s.name, "Full")], s) for s in sets},
+        "disagreements": {s.name: disagreements(runs[(s.name, "Full")], s) for s in sets},
         "abstention": abstention_rows,
         "folded": folded,
         "langid": language_id([q for s in sets for q in s.questions]),

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..abstention import FEATURES
 from .fitting import FitBudget
+from .runs import PAIR_OUTCOMES
 
 METRICS = (
     ("point_recall@1", "P-R@1"), ("point_recall@3", "P-R@3"), ("point_recall@5", "P-R@5"),
@@ -83,6 +84,13 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
     for set_name, per_kind in results["agreement"].items():
         for kind, row in per_kind.items():
             lines.append(f"| {set_name} | {kind} | {row['n']} | {fmt(row['agreement'])} |")
+    outcomes = results.get("disagreements")
+    if outcomes:
+        lines += ["", "How the pairs came out: a verdict part (the two languages judged answerability apart) and a ranking "
+                  "part (the same verdict, another clause first; *right* is the best clause of the qrels).", ""]
+        lines += ["| set | pairs | " + " | ".join(PAIR_OUTCOMES) + " |", "|---|---|" + "---|" * len(PAIR_OUTCOMES)]
+        for set_name, counts in outcomes.items():
+            lines.append(f"| {set_name} | {sum(counts.values())} | " + " | ".join(str(counts[o]) for o in PAIR_OUTCOMES) + " |")
     lines += ["", "## Answerability (three verdicts)", ""]
     lines += [
         "| set | system | out of scope refused | of them *not in the act* | precision | answerable refused | of them *not in the act* |",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,26 +113,60 @@ def abstention_stats(run: SystemRun, questions: Sequence[Question], qrels: Qrels
     }
 
 
-def agreement(run: SystemRun, evalset: EvalSet) -> dict[str, dict[str, float]]:
-    """Pairs asked in both languages: the same clause first and the same verdict, per kind and overall."""
+PAIR_OUTCOMES = (
+    "agreed",
+    "verdicts differ: out of scope",
+    "verdicts differ: answerable",
+    "both partial, other closest clause",
+    "other clause first: right in one language",
+    "other clause first: right in neither",
+)
+
+
+def _pairs(evalset: EvalSet) -> Iterator[tuple[Question, Question]]:
+    """The questions asked in both languages, a pair at a time."""
     members: dict[str, list[Question]] = defaultdict(list)
     for q in evalset.questions:
         if q.pair:
             members[q.pair].append(q)
-    per_kind: dict[str, list[float]] = defaultdict(list)
     for pair in members.values():
-        langs = {q.lang for q in pair}
-        if len(pair) != 2 or len(langs) != 2:
-            continue
-        a, b = pair
-        same_clause = bool(run.ranked[a.id]) and bool(run.ranked[b.id]) and run.ranked[a.id][0] == run.ranked[b.id][0]
-        same_verdict = run.verdict[a.id] == run.verdict[b.id]
-        # Both refused: the same verdict is the agreement that matters, whatever the closest clause.
-        agreed = same_verdict and (same_clause or run.verdict[a.id] == "not_in_act")
+        if len(pair) == 2 and len({q.lang for q in pair}) == 2:
+            yield pair[0], pair[1]
+
+
+def pair_outcome(run: SystemRun, a: Question, b: Question, best: Qrels) -> str:
+    """How a pair came out (one of PAIR_OUTCOMES); `best` holds each answerable question's best clauses. Both
+    refused as not in the act agree whatever the closest clause; any other verdict needs the same clause first."""
+    first = [run.ranked[q.id][0] if run.ranked[q.id] else None for q in (a, b)]
+    if run.verdict[a.id] != run.verdict[b.id]:
+        return "verdicts differ: answerable" if a.id in best else "verdicts differ: out of scope"
+    if (first[0] is not None and first[0] == first[1]) or run.verdict[a.id] == "not_in_act":
+        return "agreed"
+    if a.id not in best:
+        return "both partial, other closest clause"
+    right = sum(top in best.get(q.id, {}) for q, top in zip((a, b), first))
+    return "other clause first: right in one language" if right else "other clause first: right in neither"
+
+
+def agreement(run: SystemRun, evalset: EvalSet) -> dict[str, dict[str, float]]:
+    """Pairs asked in both languages: the same clause first and the same verdict, per kind and overall."""
+    best = level_qrels(evalset.qrels)["best"]
+    per_kind: dict[str, list[float]] = defaultdict(list)
+    for a, b in _pairs(evalset):
+        agreed = pair_outcome(run, a, b, best) == "agreed"
         kind = a.kind if a.kind == b.kind else f"{a.kind}/{b.kind}"
         per_kind[kind].append(float(agreed))
         per_kind["all"].append(float(agreed))
     return {kind: {"n": len(v), "agreement": float(np.mean(v))} for kind, v in sorted(per_kind.items())}
+
+
+def disagreements(run: SystemRun, evalset: EvalSet) -> dict[str, int]:
+    """How many pairs came out each way (PAIR_OUTCOMES): which part, ranking or verdict, keeps agreement down."""
+    best = level_qrels(evalset.qrels)["best"]
+    counts = dict.fromkeys(PAIR_OUTCOMES, 0)
+    for a, b in _pairs(evalset):
+        counts[pair_outcome(run, a, b, best)] += 1
+    return counts
 
 
 def language_id(questions: Sequence[Question]) -> dict[str, dict[str, float]]:
