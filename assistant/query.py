@@ -214,7 +214,7 @@ class Reader:
         out: list[str | None] = list(tokens)
         cited = []
         for i, token in enumerate(tokens):
-            if token.isdigit() and len(token) <= 3:
+            if token.isdecimal() and len(token) <= 3:  # "²" is a digit int() cannot read
                 number, sides = int(token), ((-1, 1) if lang == "ru" else (1, -1))
             elif stems[i] in ordinals and any(stems[j] in nouns for j in (i - 1, i + 1) if 0 <= j < len(tokens)):
                 number, sides = ordinals[stems[i]], (1, -1)

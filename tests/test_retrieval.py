@@ -291,6 +291,7 @@ def test_fitted_parameters_ship_with_the_package():
         ("Ереженің он бірінші тармағы", "kk", (("point", 11),)),
         ("приказ от 3 ноября 2017 года № 127", "ru", ()),  # numbers beside no citation noun cite nothing
         ("права третьих лиц", "ru", ()),  # an ordinal beside no citation noun stays a word
+        ("пункт ² Положения", "ru", ()),  # a superscript is a digit to str.isdigit, not a number
     ],
 )
 def test_the_reader_finds_the_numbers_a_question_cites(retriever, text, lang, cited):
