@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,52 +120,52 @@ PAIR_OUTCOMES = (
     "both partial, other closest clause",
     "other clause first: right in one language",
     "other clause first: right in neither",
+    "other clause first: two clauses equally best",
 )
 
 
-def _pairs(evalset: EvalSet) -> Iterator[tuple[Question, Question]]:
-    """The questions asked in both languages, a pair at a time."""
+def pair_outcomes(run: SystemRun, evalset: EvalSet) -> list[tuple[str, str]]:
+    """(kind, outcome) of each pair asked in both languages, the outcome one of PAIR_OUTCOMES. Both refused as
+    not in the act agree whatever the closest clause; any other verdict needs the same clause first."""
     members: dict[str, list[Question]] = defaultdict(list)
     for q in evalset.questions:
         if q.pair:
             members[q.pair].append(q)
+    best = level_qrels(evalset.qrels)["best"]
+    out = []
     for pair in members.values():
-        if len(pair) == 2 and len({q.lang for q in pair}) == 2:
-            yield pair[0], pair[1]
-
-
-def pair_outcome(run: SystemRun, a: Question, b: Question, best: Qrels) -> str:
-    """How a pair came out (one of PAIR_OUTCOMES); `best` holds each answerable question's best clauses. Both
-    refused as not in the act agree whatever the closest clause; any other verdict needs the same clause first."""
-    first = [run.ranked[q.id][0] if run.ranked[q.id] else None for q in (a, b)]
-    if run.verdict[a.id] != run.verdict[b.id]:
-        return "verdicts differ: answerable" if a.id in best else "verdicts differ: out of scope"
-    if (first[0] is not None and first[0] == first[1]) or run.verdict[a.id] == "not_in_act":
-        return "agreed"
-    if a.id not in best:
-        return "both partial, other closest clause"
-    right = sum(top in best.get(q.id, {}) for q, top in zip((a, b), first))
-    return "other clause first: right in one language" if right else "other clause first: right in neither"
+        if len(pair) != 2 or len({q.lang for q in pair}) != 2:
+            continue
+        a, b = pair
+        first = [run.ranked[q.id][0] if run.ranked[q.id] else None for q in pair]
+        if run.verdict[a.id] != run.verdict[b.id]:
+            outcome = "verdicts differ: answerable" if a.id in best else "verdicts differ: out of scope"
+        elif (first[0] is not None and first[0] == first[1]) or run.verdict[a.id] == "not_in_act":
+            outcome = "agreed"
+        elif a.id not in best:
+            outcome = "both partial, other closest clause"
+        else:
+            right = sum(top in best.get(q.id, {}) for q, top in zip(pair, first))
+            outcome = ("other clause first: right in neither", "other clause first: right in one language",
+                       "other clause first: two clauses equally best")[right]
+        out.append((a.kind if a.kind == b.kind else f"{a.kind}/{b.kind}", outcome))
+    return out
 
 
 def agreement(run: SystemRun, evalset: EvalSet) -> dict[str, dict[str, float]]:
     """Pairs asked in both languages: the same clause first and the same verdict, per kind and overall."""
-    best = level_qrels(evalset.qrels)["best"]
     per_kind: dict[str, list[float]] = defaultdict(list)
-    for a, b in _pairs(evalset):
-        agreed = pair_outcome(run, a, b, best) == "agreed"
-        kind = a.kind if a.kind == b.kind else f"{a.kind}/{b.kind}"
-        per_kind[kind].append(float(agreed))
-        per_kind["all"].append(float(agreed))
+    for kind, outcome in pair_outcomes(run, evalset):
+        per_kind[kind].append(float(outcome == "agreed"))
+        per_kind["all"].append(float(outcome == "agreed"))
     return {kind: {"n": len(v), "agreement": float(np.mean(v))} for kind, v in sorted(per_kind.items())}
 
 
 def disagreements(run: SystemRun, evalset: EvalSet) -> dict[str, int]:
     """How many pairs came out each way (PAIR_OUTCOMES): which part, ranking or verdict, keeps agreement down."""
-    best = level_qrels(evalset.qrels)["best"]
     counts = dict.fromkeys(PAIR_OUTCOMES, 0)
-    for a, b in _pairs(evalset):
-        counts[pair_outcome(run, a, b, best)] += 1
+    for _, outcome in pair_outcomes(run, evalset):
+        counts[outcome] += 1
     return counts
 
 
