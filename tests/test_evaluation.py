@@ -98,6 +98,28 @@ def test_fitting_answerability_only_keeps_the_fusion_weights(pipeline):
     assert "Fusion weights kept as given" in report
 
 
+def test_cross_validation_holds_out_one_writer_at_a_time(pipeline, tmp_path):
+    from dataclasses import asdict, replace
+
+    from assistant.evaluation import load_set
+    from assistant.evaluation.fitting import writer_folds
+
+    named = tuple(replace(q, writer="a" if q.id in {"r1", "r2", "r3", "k1", "k2"} else "b") for q in QUESTIONS)
+    (tmp_path / "questions.jsonl").write_text("\n".join(json.dumps(asdict(q), ensure_ascii=False) for q in named), encoding="utf-8")
+    (tmp_path / "qrels.json").write_text(json.dumps(QRELS), encoding="utf-8")
+    assert [q.writer for q in load_set(tmp_path, "dev").questions] == [q.writer for q in named]
+    splits = writer_folds(named)
+    assert [({named[i].writer for i in kept}, {named[i].writer for i in held}) for kept, held in splits] == [({"b"}, {"a"}), ({"a"}, {"b"})]
+    assert all(sorted(kept + held) == list(range(len(named))) for kept, held in splits)
+    assert writer_folds(QUESTIONS) is None and writer_folds((QUESTIONS[0], *named[1:])) is None  # all name one, or k-fold
+    budget = FitBudget(rounds=1, folds=2, fusion=False)
+    results, _ = evaluate(pipeline, EvalSet("dev", named, QRELS), None, fit_params=False, significance=False, budget=budget, log=lambda _: None)
+    assert ("dev", "Full (CV, 2 writers, each held out)") in {(s, name) for s, name, _, _ in results["table"]}
+    assert [(w, lang, n, oos) for w, lang, n, oos, *_ in results["writers"]] == [("a", "kk", 2, 0), ("a", "ru", 3, 0), ("b", "kk", 2, 1), ("b", "ru", 1, 1)]
+    report = build_report(results, budget, 10)
+    assert "## Per writer (dev, cross-validated" in report and "not refitted by this run" in report
+
+
 def test_evaluation_and_service_share_one_decision(pipeline):
     """The evaluation's prepared path and the service's `run` give the same ranking and verdict."""
     prepared = prepare(pipeline, QUESTIONS)

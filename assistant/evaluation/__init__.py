@@ -17,7 +17,7 @@ from ..params import RetrievalParams
 from ..pipeline import Pipeline
 from ..stemming import Analyzer, stem_prefix
 from .dataset import EvalSet, Question, load_set
-from .fitting import FitBudget, cross_validate, fit, fit_abstention
+from .fitting import FitBudget, cross_validate, fit, fit_abstention, writer_folds
 from .report import METRICS, TARGETS, build_report, plot
 from .runs import (
     SystemRun, abstention_stats, agreement, disagreements, language_id, mean_over, per_query_metrics, prepare, randomization_test,
@@ -123,6 +123,17 @@ def evaluate(
                     ]
                     kinds.append((s.name, kind, lang, len(chosen), cells))
 
+    writers = []
+    if writer_folds(dev.questions):
+        for writer in sorted({q.writer for q in dev.questions}):
+            for lang in langs:
+                mine = [q for q in dev.questions if q.writer == writer and q.lang == lang]
+                chosen = [q.id for q in mine if dev.qrels.get(q.id)]
+                stats = abstention_stats(cv, mine, dev.qrels)
+                m = metrics[("dev", cv.name)]
+                writers.append((writer, lang, len(chosen), len(mine) - len(chosen), mean_over(m["point_recall@1"], chosen),
+                                mean_over(m["clause_recall@1"], chosen), stats["recall"], stats["false_refusal_rate"]))
+
     abstention_rows = [(s.name, "Full", abstention_stats(runs[(s.name, "Full")], s.questions, s.qrels)) for s in sets]
     abstention_rows.append(("dev", cv.name, abstention_stats(cv, dev.questions, dev.qrels)))
 
@@ -146,6 +157,7 @@ def evaluate(
         "significance": significance_rows,
         "kind_systems": kind_systems,
         "kinds": kinds,
+        "writers": writers,
         "agreement": {s.name: agreement(runs[(s.name, "Full")], s) for s in sets},
         "disagreements": {s.name: disagreements(runs[(s.name, "Full")], s) for s in sets},
         "abstention": abstention_rows,
@@ -153,6 +165,7 @@ def evaluate(
         "langid": language_id([q for s in sets for q in s.questions]),
         "ablations": ablations,
         "params": asdict(params),
+        "fitted": ("all" if budget.fusion else "abstention") if fit_params else None,
         "runs": {f"{k[0]}/{k[1]}": {"ranked": r.ranked, "verdict": r.verdict} for k, r in runs.items()},
     }
     return results, params

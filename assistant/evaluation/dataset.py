@@ -21,6 +21,7 @@ class Question:
     history: tuple[str, ...] = ()
     twin: str | None = None  # a folded question's properly spelled original
     pair: str | None = None  # the same need asked in the other language shares this
+    writer: str | None = None  # who wrote it: cross-validation holds out one writer's questions at a time
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,10 @@ def load_set(folder: Path, name: str) -> EvalSet:
         if not line.strip():
             continue
         row = json.loads(line)
-        questions.append(
-            Question(row["id"], row["lang"], row["text"], row["kind"], tuple(row.get("history") or ()), row.get("twin"), row.get("pair"))
-        )
+        questions.append(Question(
+            row["id"], row["lang"], row["text"], row["kind"], tuple(row.get("history") or ()),
+            row.get("twin"), row.get("pair"), row.get("writer"),
+        ))
     raw = json.loads((folder / "qrels.json").read_text(encoding="utf-8"))
     qrels = {q: {c: int(g) for c, g in rel.items()} for q, rel in raw.items()}
     missing = [q.id for q in questions if q.id not in qrels]

@@ -1,5 +1,5 @@
 """Fitting on the development set: fusion weights by coordinate ascent, then the abstention model;
-k-fold cross-validation for an honest estimate. Every score comes from `Pipeline.rank`/`decide`."""
+cross-validation (one writer held out at a time) for an honest estimate. Every score comes from `Pipeline.rank`/`decide`."""
 from __future__ import annotations
 
 import random
@@ -94,6 +94,20 @@ def folds(n: int, k: int, seed: int) -> Iterator[tuple[list[int], list[int]]]:
         yield [i for j, i in enumerate(order) if j % k != fold], sorted(i for j, i in enumerate(order) if j % k == fold)
 
 
+def writer_folds(questions: Sequence[Question]) -> list[tuple[list[int], list[int]]] | None:
+    """One split per writer: (the other writers' questions, this writer's), in index order; None unless every
+    question names its writer and there are at least two. A writer's questions share a style, and their folded
+    twins and the two halves of their bilingual pairs share an answer: split at random, a fold would be judged on
+    questions its fit has all but seen, and the estimate would not be one for a new writer."""
+    writers = sorted({q.writer for q in questions if q.writer})
+    if len(writers) < 2 or any(not q.writer for q in questions):
+        return None
+    return [
+        ([i for i, q in enumerate(questions) if q.writer != w], [i for i, q in enumerate(questions) if q.writer == w])
+        for w in writers
+    ]
+
+
 def fit_abstention(
     run: SystemRun, questions: Sequence[Question], qrels: Qrels, params: RetrievalParams, budget: FitBudget,
     names: Sequence[str] = abstention.FEATURES, seed: int = 0,
@@ -130,12 +144,18 @@ def cross_validate(
     pipeline: Pipeline, prepared: dict[str, Prepared], questions: Sequence[Question], qrels: Qrels,
     base: RetrievalParams, budget: FitBudget, progress: Callable = iter, seed: int = 0,
 ) -> SystemRun:
-    """Each question ranked and judged by parameters fitted without it (k-fold), for an honest estimate. Each fold
-    fits the whole method, fusion weights included, even when the final fit keeps them: kept weights were fitted
-    on these questions too, and a row that reused them would be a training figure for the ranking."""
-    merged = SystemRun(f"Full ({budget.folds}-fold CV)", {}, {}, {}, {})
+    """Each question ranked and judged by parameters fitted without it, for an honest estimate: without its
+    writer's questions when the set names several writers (`writer_folds`), else k-fold. Each fold fits the whole
+    method, fusion weights included, even when the final fit keeps them: kept weights were fitted on these
+    questions too, and a row that reused them would be a training figure for the ranking."""
+    splits = writer_folds(questions)
+    if splits is None:
+        name, splits = f"Full ({budget.folds}-fold CV)", list(folds(len(questions), budget.folds, seed))
+    else:
+        name = f"Full (CV, {len(splits)} writers, each held out)"
+    merged = SystemRun(name, {}, {}, {}, {})
     whole = replace(budget, fusion=True)
-    for kept, held in progress(list(folds(len(questions), budget.folds, seed))):
+    for kept, held in progress(splits):
         train = [questions[i] for i in kept]
         test = [questions[i] for i in held]
         params = fit(pipeline, prepared, train, qrels, base, whole)

@@ -45,9 +45,9 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
     lines += [
         "",
         "The **test** split (`eval/test/`) was written blind from the act's texts and is never fitted on: its rows "
-        "are the estimate for unseen questions. The **dev** set is fitted on; its cross-validated row "
-        f"({budget.folds}-fold: each question judged by parameters fitted without it, fusion weights included) is the "
-        "other honest figure, "
+        "are the estimate for unseen questions. The **dev** set is fitted on; its cross-validated row (each "
+        "writer's questions judged by parameters fitted on the other writers' questions, fusion weights included; "
+        f"{budget.folds}-fold for a set that does not name its writers) is the other honest figure, "
         "and its fitted row is a training figure only.",
         "",
         "P-R@k: a clause of the right point in the top k. C-R@k: the best clause itself (the subpoint when the "
@@ -74,6 +74,14 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         lines.append(f"| Full vs {base} | {lang} | {metric} | {fmt(a)} | {fmt(b)} | {p:.4f} |")
     if not results["significance"]:
         lines.append("| (skipped: --no-significance) | | | | | |")
+    if results.get("writers"):
+        lines += ["", "## Per writer (dev, cross-validated: each writer held out in turn)", "",
+                  "Each writer's questions judged by parameters fitted on the others': the spread is how far one new "
+                  "writer's figures can land from the average, and a change smaller than it needs more than one set to show.", ""]
+        lines += ["| writer | lang | answerable | out of scope | P-R@1 | C-R@1 | out of scope refused | answerable refused |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for writer, lang, n, oos, p1, c1, refused, wrongly in results["writers"]:
+            lines.append(f"| {writer} | {lang} | {n} | {oos} | {fmt(p1)} | {fmt(c1)} | {fmt(refused)} | {fmt(wrongly)} |")
     lines += ["", "## Per question kind (point R@1 / clause R@1)", ""]
     shown = results["kind_systems"]
     lines += ["| set | kind | lang | n | " + " | ".join(shown) + " |", "|---|---|---|---|" + "---|" * len(shown)]
@@ -140,9 +148,12 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         "",
         "## Fitted parameters",
         "",
-        (f"Fusion weights: coordinate ascent, {budget.rounds} rounds at most." if budget.fusion else
-         "Fusion weights kept as given (`--fit abstention` refits the answerability model only); fitted by coordinate "
-         "ascent before.") + f" Normalization `{params['normalization']}`; signal weights "
+        {
+            "all": f"Fusion weights: coordinate ascent, {budget.rounds} rounds at most.",
+            "abstention": "Fusion weights kept as given (`--fit abstention` refits the answerability model only); fitted "
+                          "by coordinate ascent before.",
+            None: "The parameters in use, not refitted by this run (`--fit` refits them).",
+        }[results.get("fitted")] + f" Normalization `{params['normalization']}`; signal weights "
         f"{json.dumps(params['weights'])}; level priors {json.dumps(params['level_prior'])}; follow-up weight "
         f"{params['followup_weight']:g}; granularity by question scope: {params['settle_granularity']}.",
         "",
