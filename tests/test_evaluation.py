@@ -51,8 +51,21 @@ def test_the_harness_reports_every_system_target_and_agreement(pipeline):
     report = build_report(results, budget, 10_000)
     assert "## Targets (test split)" in report and "2-fold" in report and "| Full vs BM25 |" in report
     assert "| other clause first: right in one language |" in report
+    assert results["folded"]["written"]["n"] == 1 and results["folded"]["typed"]["n"] == 3
+    assert "| every other answerable Kazakh question, folded" in report
     assert " s." not in report.split("\n")[2]  # no run time in the report: an unchanged method leaves it unchanged
     json.dumps(results, default=float)
+
+
+def test_kazakh_questions_are_typed_again_without_kazakh_letters():
+    from assistant.evaluation.dataset import typed_folded
+
+    typed = typed_folded(EvalSet("dev", QUESTIONS, QRELS))
+    assert [(q.id, q.twin, q.kind) for q in typed.questions] == [("k1~folded", "k1", "folded"), ("k4~folded", "k4", "folded"),
+                                                                 ("k5~folded", "k5", "folded")]
+    assert typed.questions[0].text == "Аудан прокуратурасын ким баскарады?"  # the folded k2 and the out-of-scope k3 stay out
+    assert not any(set("әғқңөұүһі") & set(q.text.lower()) for q in typed.questions)
+    assert typed.qrels == {"k1~folded": QRELS["k1"], "k4~folded": QRELS["k4"], "k5~folded": QRELS["k5"]}
 
 
 def test_pairs_that_disagree_are_told_apart_by_why():

@@ -13,10 +13,11 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .. import abstention
+from ..language import detect_language
 from ..params import RetrievalParams
 from ..pipeline import Pipeline
 from ..stemming import Analyzer, stem_prefix
-from .dataset import EvalSet, Question, load_set
+from .dataset import EvalSet, Question, load_set, typed_folded
 from .fitting import FitBudget, cross_validate, fit, fit_abstention, writer_folds
 from .report import METRICS, TARGETS, build_report, plot
 from .runs import (
@@ -139,11 +140,13 @@ def evaluate(
 
     log("ablations ...")
     ablations = _ablations(pipeline, params, head_set, prepared[headline], runs, headline, dev, prepared["dev"], budget, langs, progress)
-    twins = [q for q in dev.questions if q.twin and dev.qrels.get(q.id) and dev.qrels.get(q.twin)]
-    folded = None
-    if twins:
-        m = metrics[("dev", "Full")]["point_recall@1"]
-        folded = {"n": len(twins), "folded": mean_over(m, [q.id for q in twins]), "spelled": mean_over(m, [q.twin for q in twins])}
+    folded = {"written": _folded_against_spelled(dev, runs[("dev", "Full")], metrics[("dev", "Full")])}
+    typed = typed_folded(dev)
+    if typed.questions:
+        log("Kazakh typed without Kazakh letters ...")
+        typed_run = run_system(pipeline, prepare(pipeline, typed.questions, progress), typed.questions, params, "Full")
+        folded["typed"] = _folded_against_spelled(typed, typed_run, per_query_metrics(typed_run, typed.qrels), runs[("dev", "Full")], metrics[("dev", "Full")])
+        folded["typed"]["detected"] = float(np.mean([detect_language(q.text).lang == "kk" for q in typed.questions]))
     results = {
         "encoder": pipeline.retriever.encoder.name,
         "langs": langs,
@@ -169,6 +172,22 @@ def evaluate(
         "runs": {f"{k[0]}/{k[1]}": {"ranked": r.ranked, "verdict": r.verdict} for k, r in runs.items()},
     }
     return results, params
+
+
+def _folded_against_spelled(folded: EvalSet, run: SystemRun, metrics: dict, spelled_run: SystemRun | None = None,
+                            spelled_metrics: dict | None = None) -> dict | None:
+    """The answerable folded questions whose spelled twin is answerable too, against their twins: point and clause
+    R@1 and the share answered, (folded, spelled); the twins' run is `run` unless given. None without such pairs."""
+    spelled_run, spelled_metrics = spelled_run or run, spelled_metrics or metrics
+    pairs = [(q.id, q.twin) for q in folded.answerable() if q.twin and q.twin in spelled_run.verdict and q.twin in spelled_metrics["point_recall@1"]]
+    if not pairs:
+        return None
+    shown, twins = [a for a, _ in pairs], [b for _, b in pairs]
+    out: dict = {"n": len(pairs)}
+    for key, metric in (("point", "point_recall@1"), ("clause", "clause_recall@1")):
+        out[key] = (mean_over(metrics[metric], shown), mean_over(spelled_metrics[metric], twins))
+    out["answered"] = (float(np.mean([not run.refused(i) for i in shown])), float(np.mean([not spelled_run.refused(i) for i in twins])))
+    return out
 
 
 def _ablations(pipeline, params, head_set, head_prepared, runs, headline, dev, dev_prepared, budget, langs, progress) -> list:

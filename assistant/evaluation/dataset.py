@@ -6,8 +6,10 @@ the act's texts, never is. Both have the same shape.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from ..normalization import fold_kazakh
 
 Qrels = dict[str, dict[str, int]]
 
@@ -54,6 +56,17 @@ def load_set(folder: Path, name: str) -> EvalSet:
     if missing:
         raise ValueError(f"{folder / 'qrels.json'}: no judgments for {', '.join(missing[:5])}")
     return EvalSet(name, tuple(questions), qrels)
+
+
+def typed_folded(evalset: EvalSet) -> EvalSet:
+    """Each answerable Kazakh question written with Kazakh letters, typed again without them as on a Russian
+    keyboard (`fold_kazakh`, its history too), as the kind "folded" with `twin` naming the original and its qrels."""
+    copies = tuple(
+        replace(q, id=f"{q.id}~folded", text=fold_kazakh(q.text), kind="folded", history=tuple(map(fold_kazakh, q.history)), twin=q.id)
+        for q in evalset.answerable()
+        if q.lang == "kk" and q.kind != "folded" and fold_kazakh(q.text) != q.text
+    )
+    return EvalSet(f"{evalset.name} folded", copies, {q.id: evalset.qrels[q.twin] for q in copies})
 
 
 def point_of(clause_id: str) -> str:

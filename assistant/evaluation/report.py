@@ -122,13 +122,19 @@ def build_report(results: dict, budget: FitBudget, rounds: int) -> str:
         f"(held at {budget.confidence:.0%} one-sided confidence for new questions: Clopper-Pearson upper bound on "
         f"the out-of-fold probabilities) and at most {budget.max_false_rejections:.0%} are called not in the act.",
     ]
-    folded = results.get("folded")
-    if folded:
-        lines += ["", "## Kazakh typed without Kazakh letters (dev)", ""]
-        lines.append(
-            f"{folded['n']} folded questions and their properly spelled twins, point R@1 (Full, fitted): "
-            f"folded {fmt(folded['folded'])}, spelled {fmt(folded['spelled'])}, gap {fmt(folded['spelled'] - folded['folded'])}."
-        )
+    folded = results.get("folded") or {}
+    if any(folded.values()):
+        lines += ["", "## Kazakh typed without Kazakh letters (dev, Full, fitted)", "",
+                  "| questions | n | point R@1 folded / spelled | clause R@1 folded / spelled | answered folded / spelled |",
+                  "|---|---|---|---|---|"]
+        described = {"written": "written folded by the writers, against their spelled twins",
+                     "typed": "every other answerable Kazakh question, folded by `fold_kazakh` (ә→а, қ→к, і→и, ...)"}
+        for key, label in described.items():
+            row = folded.get(key)
+            if row:
+                lines.append(f"| {label} | {row['n']} | " + " | ".join(f"{fmt(row[k][0])} / {fmt(row[k][1])}" for k in ("point", "clause", "answered")) + " |")
+        if folded.get("typed"):
+            lines += ["", f"lingua names Kazakh for {fmt(folded['typed']['detected'])} of the mechanically folded questions."]
     lines += ["", "## Language identification (dev and test)", "", "| detector | " + " | ".join(langs) + " | all |", "|---|" + "---|" * (len(langs) + 1)]
     for name, acc in results["langid"].items():
         lines.append(f"| {name} | " + " | ".join(fmt(acc[l]) for l in langs) + f" | {fmt(acc['all'])} |")
