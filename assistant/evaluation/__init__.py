@@ -126,12 +126,12 @@ def evaluate(
 
     writers = []
     if writer_folds(dev.questions):
+        m = metrics[("dev", cv.name)]
         for writer in sorted({q.writer for q in dev.questions}):
             for lang in langs:
                 mine = [q for q in dev.questions if q.writer == writer and q.lang == lang]
                 chosen = [q.id for q in mine if dev.qrels.get(q.id)]
                 stats = abstention_stats(cv, mine, dev.qrels)
-                m = metrics[("dev", cv.name)]
                 writers.append((writer, lang, len(chosen), len(mine) - len(chosen), mean_over(m["point_recall@1"], chosen),
                                 mean_over(m["clause_recall@1"], chosen), stats["recall"], stats["false_refusal_rate"]))
 
@@ -140,13 +140,15 @@ def evaluate(
 
     log("ablations ...")
     ablations = _ablations(pipeline, params, head_set, prepared[headline], runs, headline, dev, prepared["dev"], budget, langs, progress)
-    folded = {"written": _folded_against_spelled(dev, runs[("dev", "Full")], metrics[("dev", "Full")])}
+    spelled = runs[("dev", "Full")], metrics[("dev", "Full")]
+    folded = {"written": _folded_against_spelled(dev, *spelled, *spelled), "typed": None}
     typed = typed_folded(dev)
     if typed.questions:
         log("Kazakh typed without Kazakh letters ...")
         typed_run = run_system(pipeline, prepare(pipeline, typed.questions, progress), typed.questions, params, "Full")
-        folded["typed"] = _folded_against_spelled(typed, typed_run, per_query_metrics(typed_run, typed.qrels), runs[("dev", "Full")], metrics[("dev", "Full")])
-        folded["typed"]["detected"] = float(np.mean([detect_language(q.text).lang == "kk" for q in typed.questions]))
+        folded["typed"] = _folded_against_spelled(typed, typed_run, per_query_metrics(typed_run, typed.qrels), *spelled)
+        if folded["typed"]:
+            folded["typed"]["detected"] = float(np.mean([detect_language(q.text).lang == "kk" for q in typed.questions]))
     results = {
         "encoder": pipeline.retriever.encoder.name,
         "langs": langs,
@@ -174,11 +176,10 @@ def evaluate(
     return results, params
 
 
-def _folded_against_spelled(folded: EvalSet, run: SystemRun, metrics: dict, spelled_run: SystemRun | None = None,
-                            spelled_metrics: dict | None = None) -> dict | None:
-    """The answerable folded questions whose spelled twin is answerable too, against their twins: point and clause
-    R@1 and the share answered, (folded, spelled); the twins' run is `run` unless given. None without such pairs."""
-    spelled_run, spelled_metrics = spelled_run or run, spelled_metrics or metrics
+def _folded_against_spelled(folded: EvalSet, run: SystemRun, metrics: dict, spelled_run: SystemRun, spelled_metrics: dict) -> dict | None:
+    """The answerable folded questions of `folded` (`run`, `metrics`) whose spelled twin is answerable too, against
+    their twins (`spelled_run`, `spelled_metrics`): point and clause R@1 and the share answered, each as (folded,
+    spelled). None without such pairs."""
     pairs = [(q.id, q.twin) for q in folded.answerable() if q.twin and q.twin in spelled_run.verdict and q.twin in spelled_metrics["point_recall@1"]]
     if not pairs:
         return None
