@@ -180,7 +180,7 @@ def _folded_against_spelled(folded: EvalSet, run: SystemRun, metrics: dict, spel
     """The answerable folded questions of `folded` (`run`, `metrics`) whose spelled twin is answerable too, against
     their twins (`spelled_run`, `spelled_metrics`): point and clause R@1 and the share answered, each as (folded,
     spelled). None without such pairs."""
-    pairs = [(q.id, q.twin) for q in folded.answerable() if q.twin and q.twin in spelled_run.verdict and q.twin in spelled_metrics["point_recall@1"]]
+    pairs = [(q.id, q.twin) for q in folded.answerable() if q.twin in spelled_metrics.get("point_recall@1", {})]
     if not pairs:
         return None
     shown, twins = [a for a, _ in pairs], [b for _, b in pairs]
